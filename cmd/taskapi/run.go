@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"taskapi"
+	api "taskapi/gen/api"
+	"taskapi/internal/auth"
+	"taskapi/internal/config"
+	"taskapi/internal/httpapi"
+	"taskapi/internal/postgres"
+	"taskapi/internal/tasks"
+)
+
+const usage = `usage:
+  taskapi [serve] [--dev]            migrate (unless MIGRATE_ON_START=false) and serve
+  taskapi migrate up|down|status     manage the schema
+  taskapi token --sub ID [--ttl 1h]  print a bearer token signed with BETTER_AUTH_SECRET
+  taskapi healthcheck                exit 0 when the local server's /healthz answers 200
+
+Configuration comes from the environment and a .env file; see README.md.
+`
+
+// run is the whole program; main only wires the process to it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	command := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		command, args = args[0], args[1:]
+	}
+	switch command {
+	case "serve":
+		return serveCommand(ctx, args, stdout, stderr)
+	case "migrate":
+		return migrateCommand(ctx, args, stdout, stderr)
+	case "token":
+		return tokenCommand(args, stdout, stderr)
+	case "healthcheck":
+		return healthcheckCommand(ctx, args, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", command)
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	flags := newFlags("serve", stderr)
+	dev := flags.Bool("dev", false, "development mode: generate a secret when none is set and print a token")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(".env", *dev)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	pool, err := openDatabase(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if cfg.MigrateOnStart {
+		if err := migrate(ctx, pool, logger, "up", io.Discard); err != nil {
+			return err
+		}
+	}
+
+	verifier, err := auth.NewVerifier(auth.Options{
+		Secret: cfg.Auth.Secret, Issuer: cfg.Auth.Issuer, Audience: cfg.Auth.Audience, Leeway: cfg.Auth.Leeway,
+	})
+	if err != nil {
+		return err
+	}
+	spec, err := api.GetSwagger()
+	if err != nil {
+		return err
+	}
+	handler, err := httpapi.New(httpapi.Deps{
+		Tasks:          tasks.New(pool),
+		Verifier:       verifier,
+		Ping:           pool.Ping,
+		Spec:           spec,
+		SpecYAML:       taskapi.OpenAPIYAML,
+		Logger:         logger,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		RequestTimeout: cfg.RequestTimeout,
+	})
+	if err != nil {
+		return err
+	}
+
+	listener, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	server := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("serving", "addr", listener.Addr().String(), "auth", verifier.Mode(), "dev", cfg.Dev)
+	if cfg.Dev {
+		if err := printDevBanner(stdout, cfg, listener.Addr()); err != nil {
+			return err
+		}
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(listener) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := server.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func openDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger) (*pgxpool.Pool, error) {
+	return postgres.Open(ctx, postgres.Options{
+		URL:            cfg.DatabaseURL,
+		CreateDatabase: cfg.DatabaseIsDevDefault,
+		ConnectTimeout: cfg.DBConnectTimeout,
+		Logger:         logger,
+	})
+}
+
+// printDevBanner tells a newcomer how to reach a 200 in Swagger UI right away.
+func printDevBanner(w io.Writer, cfg config.Config, addr net.Addr) error {
+	token, err := auth.Mint(cfg.Auth.Secret, auth.Claims{
+		Subject: "dev-user", Issuer: cfg.Auth.Issuer, Audience: cfg.Auth.Audience,
+		IssuedAt: time.Now(), TTL: 24 * time.Hour,
+	})
+	if err != nil {
+		return err
+	}
+	port := addr.(*net.TCPAddr).Port
+	secretNote := "BETTER_AUTH_SECRET from the environment"
+	if cfg.Auth.SecretGenerated {
+		secretNote = "a secret generated for this run (set BETTER_AUTH_SECRET to keep tokens valid across restarts)"
+	}
+	_, err = fmt.Fprintf(w, `
+taskapi is running in development mode.
+  Swagger UI:  http://localhost:%d/docs   (Authorize, paste the token below)
+  ReDoc:       http://localhost:%d/redoc
+  Signed with: %s
+  Bearer token for user "dev-user", valid 24h:
+
+%s
+
+  curl -H "Authorization: Bearer $TOKEN" http://localhost:%d/api/tasks
+
+`, port, port, secretNote, token, port)
+	return err
+}
+
+func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 || (args[0] != "up" && args[0] != "down" && args[0] != "status") {
+		fmt.Fprint(stderr, usage)
+		return errors.New("migrate needs one of up, down, status")
+	}
+	cfg, err := config.Load(".env", true) // migrating needs no secret
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	pool, err := openDatabase(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return migrate(ctx, pool, logger, args[0], stdout)
+}
+
+func migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, direction string, stdout io.Writer) error {
+	m, err := postgres.NewMigrator(pool, logger)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	switch direction {
+	case "up":
+		err = m.Up(ctx)
+	case "down":
+		err = m.Down(ctx)
+	default:
+		err = m.Status(ctx, stdout)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", direction, err)
+	}
+	return nil
+}
+
+func tokenCommand(args []string, stdout, stderr io.Writer) error {
+	flags := newFlags("token", stderr)
+	sub := flags.String("sub", "", "the user id (the token's sub claim); required")
+	ttl := flags.Duration("ttl", time.Hour, "how long the token stays valid")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if *sub == "" || *ttl <= 0 {
+		flags.Usage()
+		return errors.New("token needs --sub and a positive --ttl")
+	}
+	cfg, err := config.Load(".env", false)
+	if err != nil {
+		return err
+	}
+	token, err := auth.Mint(cfg.Auth.Secret, auth.Claims{
+		Subject: *sub, Issuer: cfg.Auth.Issuer, Audience: cfg.Auth.Audience, IssuedAt: time.Now(), TTL: *ttl,
+	})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, token)
+	return err
+}
+
+// healthcheckCommand is the container healthcheck: the final image has no curl.
+func healthcheckCommand(ctx context.Context, args []string, stderr io.Writer) error {
+	flags := newFlags("healthcheck", stderr)
+	url := flags.String("url", "", "the URL to check (default: /healthz on ADDR's port)")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if *url == "" {
+		cfg, err := config.Load(".env", true)
+		if err != nil {
+			return err
+		}
+		_, port, _ := net.SplitHostPort(cfg.Addr)
+		*url = "http://127.0.0.1:" + port + "/healthz"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", *url, resp.Status)
+	}
+	return nil
+}

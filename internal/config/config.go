@@ -1,0 +1,201 @@
+// Package config reads taskapi's settings from the environment (and a .env file), once, at
+// start. Every bad or missing value is reported together, so one failed start shows them all.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/joho/godotenv"
+	"github.com/kelseyhightower/envconfig"
+)
+
+// DevDatabaseURL is the database used when DATABASE_URL is not set: the local PostgreSQL
+// that a fresh development machine has, with a database of our own (created if missing).
+const DevDatabaseURL = "postgres://postgres@127.0.0.1:5432/taskapi?sslmode=disable"
+
+// MinSecretBytes is the shortest BETTER_AUTH_SECRET accepted: HS256 with a shorter key is
+// brute-forceable.
+const MinSecretBytes = 32
+
+// Config is every setting the service uses.
+type Config struct {
+	// DatabaseURL is a PostgreSQL URL or key=value string.
+	DatabaseURL string
+	// DatabaseIsDevDefault is true when DATABASE_URL was unset and DevDatabaseURL is used;
+	// only then may the service create its database.
+	DatabaseIsDevDefault bool
+	// MigrateOnStart runs the migrations before serving.
+	MigrateOnStart bool
+	// DBConnectTimeout bounds how long start-up keeps retrying an unreachable database.
+	DBConnectTimeout time.Duration
+
+	Auth Auth
+
+	Addr            string
+	LogLevel        slog.Level
+	MaxBodyBytes    int64
+	RequestTimeout  time.Duration
+	ShutdownTimeout time.Duration
+
+	// Dev is the development mode (--dev or TASKAPI_ENV=development).
+	Dev bool
+}
+
+// Auth is how bearer tokens are verified.
+type Auth struct {
+	Secret Secret
+	// SecretGenerated is true when --dev made up a secret for this run.
+	SecretGenerated bool
+	Issuer          string
+	Audience        string
+	Leeway          time.Duration
+}
+
+// Secret is key material. It never prints, so it cannot leak into a log by accident.
+type Secret []byte
+
+func (Secret) String() string               { return "[redacted]" }
+func (Secret) GoString() string             { return "[redacted]" }
+func (Secret) LogValue() slog.Value         { return slog.StringValue("[redacted]") }
+func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+
+// env is the raw environment. Everything is read as text and converted in Load, so that a
+// bad value does not hide the ones after it.
+type env struct {
+	DatabaseURL      string `envconfig:"DATABASE_URL"`
+	MigrateOnStart   string `envconfig:"MIGRATE_ON_START" default:"true"`
+	DBConnectTimeout string `envconfig:"DB_CONNECT_TIMEOUT" default:"30s"`
+	Secret           string `envconfig:"BETTER_AUTH_SECRET"`
+	Issuer           string `envconfig:"JWT_ISSUER"`
+	Audience         string `envconfig:"JWT_AUDIENCE"`
+	Leeway           string `envconfig:"JWT_LEEWAY" default:"30s"`
+	Addr             string `envconfig:"ADDR" default:":8080"`
+	LogLevel         string `envconfig:"LOG_LEVEL" default:"info"`
+	MaxBodyBytes     string `envconfig:"MAX_BODY_BYTES" default:"1048576"`
+	RequestTimeout   string `envconfig:"REQUEST_TIMEOUT" default:"10s"`
+	ShutdownTimeout  string `envconfig:"SHUTDOWN_TIMEOUT" default:"15s"`
+	Environment      string `envconfig:"TASKAPI_ENV" default:"production"`
+}
+
+// Load reads dotenvPath if it exists (variables already set win), then the environment.
+// dev forces development mode, as --dev does.
+func Load(dotenvPath string, dev bool) (Config, error) {
+	if dotenvPath != "" {
+		if err := godotenv.Load(dotenvPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return Config{}, fmt.Errorf("reading %s: %w", dotenvPath, err)
+		}
+	}
+	var raw env
+	if err := envconfig.Process("", &raw); err != nil {
+		return Config{}, fmt.Errorf("reading the environment: %w", err)
+	}
+	return parse(raw, dev)
+}
+
+func parse(raw env, dev bool) (Config, error) {
+	var p problems
+	cfg := Config{
+		DatabaseURL: raw.DatabaseURL,
+		Addr:        raw.Addr,
+		Auth:        Auth{Issuer: raw.Issuer, Audience: raw.Audience},
+	}
+
+	switch strings.ToLower(raw.Environment) {
+	case "development", "dev":
+		cfg.Dev = true
+	case "production", "prod", "":
+	default:
+		p.addf("TASKAPI_ENV must be development or production, not %q", raw.Environment)
+	}
+	cfg.Dev = cfg.Dev || dev
+
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL, cfg.DatabaseIsDevDefault = DevDatabaseURL, true
+	} else if _, err := pgconn.ParseConfig(cfg.DatabaseURL); err != nil {
+		// pgconn's message can quote the URL, password included, so it is not repeated.
+		p.addf("DATABASE_URL is not a valid PostgreSQL connection string")
+	}
+	cfg.MigrateOnStart = p.bool("MIGRATE_ON_START", raw.MigrateOnStart)
+	cfg.DBConnectTimeout = p.duration("DB_CONNECT_TIMEOUT", raw.DBConnectTimeout)
+
+	switch {
+	case raw.Secret != "":
+		cfg.Auth.Secret = Secret(raw.Secret)
+		if len(cfg.Auth.Secret) < MinSecretBytes {
+			p.addf("BETTER_AUTH_SECRET must be at least %d bytes, it has %d", MinSecretBytes, len(cfg.Auth.Secret))
+		}
+	case cfg.Dev:
+		cfg.Auth.Secret, cfg.Auth.SecretGenerated = randomSecret(), true
+	default:
+		p.addf("BETTER_AUTH_SECRET is required (at least %d bytes; or run with --dev to generate one)", MinSecretBytes)
+	}
+	cfg.Auth.Leeway = p.durationOrZero("JWT_LEEWAY", raw.Leeway)
+
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		p.addf("ADDR must be host:port or :port, not %q", cfg.Addr)
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(raw.LogLevel)); err != nil {
+		p.addf("LOG_LEVEL must be debug, info, warn or error, not %q", raw.LogLevel)
+	}
+	if n, err := strconv.ParseInt(raw.MaxBodyBytes, 10, 64); err != nil || n <= 0 {
+		p.addf("MAX_BODY_BYTES must be a positive number of bytes, not %q", raw.MaxBodyBytes)
+	} else {
+		cfg.MaxBodyBytes = n
+	}
+	cfg.RequestTimeout = p.duration("REQUEST_TIMEOUT", raw.RequestTimeout)
+	cfg.ShutdownTimeout = p.duration("SHUTDOWN_TIMEOUT", raw.ShutdownTimeout)
+
+	if len(p) > 0 {
+		return Config{}, p
+	}
+	return cfg, nil
+}
+
+func randomSecret() Secret {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return Secret(hex.EncodeToString(b))
+}
+
+// problems collects every configuration mistake; as an error it lists them all.
+type problems []string
+
+func (p *problems) addf(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+
+func (p problems) Error() string {
+	return "invalid configuration:\n  - " + strings.Join(p, "\n  - ")
+}
+
+func (p *problems) duration(name, value string) time.Duration {
+	d, err := time.ParseDuration(value)
+	if err != nil || d <= 0 {
+		p.addf("%s must be a positive duration such as 30s or 2m, not %q", name, value)
+	}
+	return d
+}
+
+func (p *problems) durationOrZero(name, value string) time.Duration {
+	d, err := time.ParseDuration(value)
+	if err != nil || d < 0 {
+		p.addf("%s must be a duration such as 0s or 30s, not %q", name, value)
+	}
+	return d
+}
+
+func (p *problems) bool(name, value string) bool {
+	b, err := strconv.ParseBool(value)
+	if err != nil {
+		p.addf("%s must be true or false, not %q", name, value)
+	}
+	return b
+}

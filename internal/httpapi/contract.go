@@ -1,0 +1,262 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/labstack/echo/v4"
+
+	"taskapi/internal/auth"
+	"taskapi/internal/problem"
+)
+
+// contract enforces openapi.yaml on every request before a handler sees it: the operation's
+// security (authentication comes first, so an anonymous caller learns nothing about the
+// body), then its parameters and body. It finds the operation from the route Echo matched,
+// so there is no second router.
+type contract struct {
+	operations map[string]*operation // by "METHOD /echo/:path"
+	verifier   *auth.Verifier
+	maxBody    int64
+	options    *openapi3filter.Options
+}
+
+type operation struct {
+	route   *routers.Route
+	secured bool
+	query   map[string]bool // the declared query parameters
+	body    *openapi3.RequestBody
+}
+
+func newContract(spec *openapi3.T, verifier *auth.Verifier, maxBody int64) (*contract, error) {
+	k := &contract{
+		operations: map[string]*operation{},
+		verifier:   verifier,
+		maxBody:    maxBody,
+		options: &openapi3filter.Options{
+			MultiError: true,
+			// Authentication has happened by the time the validator runs.
+			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+			// The generated handlers bind the value that was validated instead of decoding
+			// the body a second time.
+			KeepValidatedValue:  true,
+			SkipSettingDefaults: true,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{
+				openapi3.WithStringFormatValidator("uuid", openapi3.NewCallbackValidator(validUUID)),
+				openapi3.WithStringFormatValidator("date-time", openapi3.NewCallbackValidator(validDateTime)),
+			},
+		},
+	}
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			security := spec.Security
+			if op.Security != nil {
+				security = *op.Security
+			}
+			o := &operation{
+				route:   &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op},
+				secured: len(security) > 0,
+				query:   map[string]bool{},
+			}
+			for _, p := range slices.Concat(item.Parameters, op.Parameters) {
+				if p.Value.In == openapi3.ParameterInQuery {
+					o.query[p.Value.Name] = true
+				}
+			}
+			if op.RequestBody != nil {
+				o.body = op.RequestBody.Value
+			}
+			k.operations[method+" "+echoPath(path)] = o
+		}
+	}
+	return k, nil
+}
+
+var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
+
+// echoPath writes an OpenAPI path template the way Echo does: /api/tasks/{id} -> /api/tasks/:id.
+func echoPath(p string) string { return pathParam.ReplaceAllString(p, ":$1") }
+
+func (k *contract) knows(method, echoPath string) bool {
+	return k.operations[method+" "+echoPath] != nil
+}
+
+func (k *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		op := k.operations[c.Request().Method+" "+c.Path()]
+		if op == nil {
+			return next(c) // not an operation: Echo answers 404 or 405 through the error handler
+		}
+		req := c.Request()
+		if op.secured {
+			user, err := k.verifier.Verify(req.Context(), bearerToken(req))
+			if err != nil {
+				return err
+			}
+			req = req.WithContext(auth.WithUser(req.Context(), user))
+		}
+		req, err := k.validate(c, op, req)
+		if err != nil {
+			return err
+		}
+		c.SetRequest(req)
+		return next(c)
+	}
+}
+
+// bearerToken reads the Authorization header. Only the header counts: a token in the query
+// string would end up in logs and browser history, so it is never looked for.
+func bearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+func (k *contract) validate(c echo.Context, op *operation, req *http.Request) (*http.Request, error) {
+	query, err := url.ParseQuery(req.URL.RawQuery)
+	if err != nil {
+		return nil, problem.New(problem.BadRequest, "the query string is malformed")
+	}
+	for name, values := range query {
+		switch {
+		case !op.query[name]:
+			return nil, badParam(name, "is not a parameter of this operation")
+		case len(values) > 1:
+			return nil, badParam(name, "must be given at most once")
+		case !cleanText(values[0]):
+			return nil, badParam(name, "must be UTF-8 text without NUL characters")
+		}
+	}
+	pathParams := make(map[string]string, len(c.ParamNames()))
+	for i, name := range c.ParamNames() {
+		value := c.ParamValues()[i]
+		if !cleanText(value) {
+			return nil, badParam(name, "must be UTF-8 text without NUL characters")
+		}
+		pathParams[name] = value
+	}
+
+	if op.body != nil {
+		if req, err = k.readBody(c, op.body, req); err != nil {
+			return nil, err
+		}
+	}
+
+	err = openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
+		Request:     req,
+		PathParams:  pathParams,
+		QueryParams: query,
+		Route:       op.route,
+		Options:     k.options,
+	})
+	if err != nil {
+		return nil, fromValidation(err)
+	}
+	return req, nil
+}
+
+// readBody reads a JSON body within the size limit and checks what a schema cannot: that it
+// is there, in a media type the operation takes, and well-formed UTF-8 JSON.
+func (k *contract) readBody(c echo.Context, spec *openapi3.RequestBody, req *http.Request) (*http.Request, error) {
+	tooLarge := problem.New(problem.TooLarge, fmt.Sprintf("request body is larger than %d bytes", k.maxBody))
+	if req.ContentLength > k.maxBody {
+		return nil, tooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response().Writer, req.Body, k.maxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, tooLarge
+		}
+		return nil, problem.Wrap(problem.BadRequest, "the request body could not be read", err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, problem.New(problem.BadRequest, "request body is required")
+	}
+
+	accepted := make([]string, 0, len(spec.Content))
+	for mediaType := range spec.Content {
+		accepted = append(accepted, mediaType)
+	}
+	slices.Sort(accepted)
+	mediaType, params, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	if err != nil || spec.Content[mediaType] == nil {
+		return nil, problem.New(problem.UnsupportedMediaType,
+			"Content-Type must be "+strings.Join(accepted, " or "))
+	}
+	if charset, ok := params["charset"]; ok && !strings.EqualFold(charset, "utf-8") {
+		return nil, problem.New(problem.UnsupportedMediaType, "the body must be UTF-8 (charset=utf-8)")
+	}
+	if !utf8.Valid(body) {
+		return nil, problem.New(problem.BadRequest, "the request body is not valid UTF-8")
+	}
+	if err := checkJSON(body); err != nil {
+		return nil, err
+	}
+
+	req = req.Clone(req.Context())
+	// The generated handler picks the body by media type; give it the bare, lower-case one.
+	req.Header.Set(echo.HeaderContentType, mediaType)
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.ContentLength = int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return req, nil
+}
+
+// checkJSON rejects anything but exactly one JSON value, saying where it went wrong.
+func checkJSON(body []byte) error {
+	if json.Valid(body) {
+		return nil
+	}
+	detail := "the request body is not valid JSON"
+	var v any
+	if syntax, ok := errors.AsType[*json.SyntaxError](json.Unmarshal(body, &v)); ok {
+		detail += fmt.Sprintf(" (at byte %d)", syntax.Offset)
+	}
+	return problem.New(problem.BadRequest, detail)
+}
+
+func cleanText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func validUUID(s string) error {
+	if !uuidPattern.MatchString(s) {
+		return errors.New("must be a UUID such as 0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e")
+	}
+	return nil
+}
+
+// validDateTime accepts RFC 3339 timestamps with an offset, in years PostgreSQL can store.
+func validDateTime(s string) error {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil || t.Year() < 1 || t.Year() > 9999 {
+		return errors.New("must be an RFC 3339 date-time such as 2026-12-01T17:00:00Z")
+	}
+	return nil
+}
+
+func badParam(name, message string) error {
+	return &problem.Error{
+		Kind:   problem.BadRequest,
+		Detail: fmt.Sprintf("parameter %q: %s", name, message),
+		Fields: []problem.FieldError{{Field: name, Message: message}},
+	}
+}

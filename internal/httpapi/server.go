@@ -1,0 +1,92 @@
+// Package httpapi is the HTTP face of taskapi: the Echo instance, the middleware that
+// authenticates and validates every request against openapi.yaml, the one error handler that
+// writes RFC 9457 problems, and the ops and docs routes.
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	api "taskapi/gen/api"
+	"taskapi/internal/auth"
+)
+
+// Deps is everything the HTTP layer needs.
+type Deps struct {
+	// Tasks implements the task operations (internal/tasks in production).
+	Tasks api.StrictServerInterface
+	// Verifier checks bearer tokens.
+	Verifier *auth.Verifier
+	// Ping reports whether the database answers, for /readyz.
+	Ping func(context.Context) error
+	// Spec is the parsed openapi.yaml and SpecYAML its bytes as committed.
+	Spec     *openapi3.T
+	SpecYAML []byte
+	Logger   *slog.Logger
+	// MaxBodyBytes caps request bodies (413 beyond).
+	MaxBodyBytes int64
+	// RequestTimeout bounds each request's work, database queries included.
+	RequestTimeout time.Duration
+}
+
+// New returns the complete HTTP handler.
+func New(d Deps) (*echo.Echo, error) {
+	contract, err := newContract(d.Spec, d.Verifier, d.MaxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	docs, err := newDocs(d.Spec, d.SpecYAML)
+	if err != nil {
+		return nil, err
+	}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(d.Logger)
+
+	e.Use(
+		requestID,
+		logRequests(d.Logger),
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+				d.Logger.ErrorContext(c.Request().Context(), "panic", "request_id", requestIDOf(c), "err", err, "stack", string(stack))
+				return err
+			},
+		}),
+		timeout(d.RequestTimeout),
+		contract.middleware,
+	)
+
+	api.RegisterHandlers(e, api.NewStrictHandler(d.Tasks, nil))
+	ops := ops{ping: d.Ping, authMode: d.Verifier.Mode(), logger: d.Logger}
+	e.GET("/healthz", ops.health)
+	e.GET("/readyz", ops.ready)
+	docs.register(e)
+
+	// Every route the server has must be in the spec (or the contract middleware would let
+	// it through unchecked); fail at start rather than serve an undocumented route.
+	for _, r := range e.Routes() {
+		if !contract.knows(r.Method, r.Path) {
+			return nil, fmt.Errorf("httpapi: route %s %s is not in openapi.yaml", r.Method, r.Path)
+		}
+	}
+	return e, nil
+}
+
+// timeout bounds the request's context, so a slow query is cancelled rather than left to run.
+func timeout(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
+}

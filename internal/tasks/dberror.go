@@ -1,0 +1,38 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"taskapi/internal/problem"
+)
+
+// problemFromDB classifies a database error. Data errors caused by client input become 4xx
+// (the request validator should have caught them; this is the last line), an unreachable or
+// restarting server becomes 503 so clients retry, and everything else stays internal.
+func problemFromDB(err error) error {
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		switch pgErr.Code[:2] {
+		case "22": // data exception: a value PostgreSQL cannot take
+			return problem.Wrap(problem.BadRequest, "a value in the request cannot be stored", err)
+		case "23": // integrity constraint: a CHECK the validator should have matched
+			return problem.Wrap(problem.Invalid, "the task breaks a rule of the database", err)
+		case "08", "53", "57": // connection, resources, operator intervention (shutdown, timeout)
+			return problem.Wrap(problem.Unavailable, "the database is unavailable; retry shortly", err)
+		}
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return problem.Wrap(problem.Unavailable, "the database did not answer in time; retry shortly", err)
+	}
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		return problem.Wrap(problem.Unavailable, "the database is unavailable; retry shortly", err)
+	}
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return problem.Wrap(problem.Unavailable, "the database is unavailable; retry shortly", err)
+	}
+	return err
+}

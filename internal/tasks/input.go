@@ -1,0 +1,160 @@
+package tasks
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/oapi-codegen/nullable"
+
+	api "taskapi/gen/api"
+	"taskapi/gen/db"
+	"taskapi/internal/problem"
+)
+
+// The request validator has already enforced openapi.yaml (types, lengths, enums, unknown
+// fields). What is left here are the rules a schema cannot say: titles and tags are trimmed
+// and must not be blank afterwards, tags stay distinct after trimming, and no text may hold
+// a NUL character (PostgreSQL cannot store one).
+
+// input is a validated TaskInput with its defaults filled in.
+type input struct {
+	Title       string
+	Description *string
+	Completed   bool
+	Priority    db.TaskPriority
+	DueDate     *time.Time
+	Tags        []string
+}
+
+func readInput(body *api.TaskInput) (input, error) {
+	if body == nil {
+		return input{}, problem.New(problem.BadRequest, "request body is required")
+	}
+	var v validation
+	in := input{
+		Title:       v.title("title", body.Title),
+		Description: v.text("description", nullableValue(body.Description)),
+		Completed:   body.Completed != nil && *body.Completed,
+		Priority:    db.TaskPriorityMedium,
+		DueDate:     nullableValue(body.DueDate),
+		Tags:        []string{},
+	}
+	if body.Priority != nil {
+		in.Priority = db.TaskPriority(*body.Priority)
+	}
+	if body.Tags != nil {
+		in.Tags = v.tags(*body.Tags)
+	}
+	return in, v.err()
+}
+
+// replacing is the update that makes task id look exactly like in.
+func (in input) replacing(user string, id uuid.UUID) db.UpdateTaskParams {
+	return db.UpdateTaskParams{
+		UserID:         user,
+		ID:             id,
+		Title:          &in.Title,
+		SetDescription: true,
+		Description:    in.Description,
+		Completed:      &in.Completed,
+		Priority:       &in.Priority,
+		SetDueDate:     true,
+		DueDate:        in.DueDate,
+		Tags:           in.Tags,
+	}
+}
+
+func readPatch(body *api.TaskPatch, user string, id uuid.UUID) (db.UpdateTaskParams, error) {
+	if body == nil {
+		return db.UpdateTaskParams{}, problem.New(problem.BadRequest, "request body is required")
+	}
+	var v validation
+	p := db.UpdateTaskParams{
+		UserID:         user,
+		ID:             id,
+		Completed:      body.Completed,
+		SetDescription: body.Description.IsSpecified(),
+		Description:    v.text("description", nullableValue(body.Description)),
+		SetDueDate:     body.DueDate.IsSpecified(),
+		DueDate:        nullableValue(body.DueDate),
+	}
+	if body.Title != nil {
+		title := v.title("title", *body.Title)
+		p.Title = &title
+	}
+	if body.Priority != nil {
+		priority := db.TaskPriority(*body.Priority)
+		p.Priority = &priority
+	}
+	if body.Tags != nil {
+		p.Tags = v.tags(*body.Tags)
+	}
+	return p, v.err()
+}
+
+// validation collects every broken rule of one body, so the client hears of all at once.
+type validation []problem.FieldError
+
+func (v *validation) add(field, message string) {
+	*v = append(*v, problem.FieldError{Field: field, Message: message})
+}
+
+func (v validation) err() error {
+	if len(v) == 0 {
+		return nil
+	}
+	return problem.InvalidFields("the task is not valid", v...)
+}
+
+func (v *validation) title(field, s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		v.add(field, "must not be blank")
+	}
+	v.noNUL(field, s)
+	return s
+}
+
+func (v *validation) text(field string, s *string) *string {
+	if s != nil {
+		v.noNUL(field, *s)
+	}
+	return s
+}
+
+func (v *validation) tags(tags []string) []string {
+	out := make([]string, len(tags))
+	seen := make(map[string]int, len(tags))
+	for i, tag := range tags {
+		field := fmt.Sprintf("tags[%d]", i)
+		tag = strings.TrimSpace(tag)
+		switch j, dup := seen[tag]; {
+		case tag == "":
+			v.add(field, "must not be blank")
+		case dup:
+			v.add(field, fmt.Sprintf("repeats tags[%d]", j))
+		default:
+			seen[tag] = i
+		}
+		v.noNUL(field, tag)
+		out[i] = tag
+	}
+	return out
+}
+
+func (v *validation) noNUL(field, s string) {
+	if strings.IndexByte(s, 0) >= 0 {
+		v.add(field, "must not contain the NUL character")
+	}
+}
+
+// nullableValue reads an optional, nullable field: nil when absent or null.
+func nullableValue[T any](n nullable.Nullable[T]) *T {
+	if !n.IsSpecified() || n.IsNull() {
+		return nil
+	}
+	value, _ := n.Get() // cannot fail: specified and not null
+	return &value
+}
