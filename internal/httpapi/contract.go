@@ -101,6 +101,13 @@ func (k *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if op == nil {
 			return next(c) // not an operation: Echo answers 404 or 405 through the error handler
 		}
+		for _, v := range c.ParamValues() {
+			// Echo lets a route's last parameter swallow the rest of the path
+			// (/api/tasks/{id}/extra); the spec's parameters are single segments.
+			if strings.Contains(v, "/") {
+				return echo.ErrNotFound
+			}
+		}
 		req := c.Request()
 		if op.secured {
 			user, err := k.verifier.Verify(req.Context(), bearerToken(req))
@@ -200,7 +207,8 @@ func (k *contract) readBody(c echo.Context, spec *openapi3.RequestBody, req *htt
 			"Content-Type must be "+strings.Join(accepted, " or "))
 	}
 	if charset, ok := params["charset"]; ok && !strings.EqualFold(charset, "utf-8") {
-		return nil, problem.New(problem.UnsupportedMediaType, "the body must be UTF-8 (charset=utf-8)")
+		return nil, problem.New(problem.UnsupportedMediaType,
+			"the body must be UTF-8: send "+strings.Join(accepted, " or ")+" with no charset or charset=utf-8")
 	}
 	if !utf8.Valid(body) {
 		return nil, problem.New(problem.BadRequest, "the request body is not valid UTF-8")

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -38,7 +39,7 @@ func fromValidation(err error) error {
 			}
 			for _, se := range schemaErrs {
 				f := fieldError(se)
-				if se.SchemaField == "type" {
+				if wrongType(se) {
 					malformed = append(malformed, f)
 				} else {
 					invalid = append(invalid, f)
@@ -76,6 +77,43 @@ func schemaErrors(err error) []*openapi3.SchemaError {
 		}
 	}
 	return out
+}
+
+// wrongType reports whether the value is not even of the schema's JSON type: a number for a
+// string, a string for a boolean, a body that is not an object. A null where a field cannot
+// be null is a rule (a merge patch tried to clear it), unless it is the whole body.
+func wrongType(se *openapi3.SchemaError) bool {
+	if se.SchemaField == "type" {
+		return true
+	}
+	if se.Value == nil {
+		return len(se.JSONPointer()) == 0
+	}
+	if se.Schema == nil || se.Schema.Type == nil || len(*se.Schema.Type) == 0 {
+		return false
+	}
+	return !se.Schema.Type.Permits(jsonType(se.Value))
+}
+
+func jsonType(v any) string {
+	switch v := v.(type) {
+	case string:
+		return openapi3.TypeString
+	case bool:
+		return openapi3.TypeBoolean
+	case []any:
+		return openapi3.TypeArray
+	case map[string]any:
+		return openapi3.TypeObject
+	case json.Number:
+		if _, err := v.Int64(); err == nil {
+			return openapi3.TypeInteger
+		}
+		return openapi3.TypeNumber
+	case float64:
+		return openapi3.TypeNumber
+	}
+	return ""
 }
 
 // kin-openapi names an unknown property only in its message.

@@ -6,6 +6,7 @@ import (
 	"net"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/puddle/v2"
 
 	"taskapi/internal/problem"
 )
@@ -21,18 +22,18 @@ func problemFromDB(err error) error {
 		case "23": // integrity constraint: a CHECK the validator should have matched
 			return problem.Wrap(problem.Invalid, "the task breaks a rule of the database", err)
 		case "08", "53", "57": // connection, resources, operator intervention (shutdown, timeout)
-			return problem.Wrap(problem.Unavailable, "the database is unavailable; retry shortly", err)
+			return unavailable(err)
 		}
 		return err
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return problem.Wrap(problem.Unavailable, "the database did not answer in time; retry shortly", err)
-	}
-	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
-		return problem.Wrap(problem.Unavailable, "the database is unavailable; retry shortly", err)
-	}
-	if _, ok := errors.AsType[net.Error](err); ok {
-		return problem.Wrap(problem.Unavailable, "the database is unavailable; retry shortly", err)
+	_, connectErr := errors.AsType[*pgconn.ConnectError](err)
+	_, netErr := errors.AsType[net.Error](err)
+	if connectErr || netErr || errors.Is(err, puddle.ErrClosedPool) || errors.Is(err, context.DeadlineExceeded) {
+		return unavailable(err)
 	}
 	return err
+}
+
+func unavailable(cause error) error {
+	return problem.Wrap(problem.Unavailable, "the database is unavailable; retry shortly", cause)
 }
