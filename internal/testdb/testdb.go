@@ -150,6 +150,9 @@ func migrate(ctx context.Context, url string) error {
 	return m.Up(ctx)
 }
 
+// ServerURL is the URL of database name on the test server.
+func ServerURL(name string) string { return withDatabase(AdminURL(), name) }
+
 // withDatabase returns the connection string dsn with its database replaced by name,
 // keeping everything else (password, sslmode, ...).
 func withDatabase(dsn, name string) string {

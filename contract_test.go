@@ -1,0 +1,121 @@
+package taskapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	api "taskapi/gen/api"
+	"taskapi/internal/apitest"
+)
+
+// The spec the binary embeds (generated into gen/api) is the committed openapi.yaml.
+func TestEmbeddedSpecIsTheCommittedOne(t *testing.T) {
+	fromYAML, err := apitest.LoadSpec()
+	if err != nil {
+		t.Fatalf("openapi.yaml is not a valid OpenAPI document: %v", err)
+	}
+	embedded, err := api.GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(fromYAML)
+	b, _ := json.Marshal(embedded)
+	if !bytes.Equal(a, b) {
+		t.Error("gen/api's embedded spec differs from openapi.yaml: run `go tool task generate`")
+	}
+}
+
+// Every operation is documented enough for a generated client and Swagger UI, and every
+// error it can answer is a typed problem.
+func TestEveryOperationIsDocumented(t *testing.T) {
+	spec, err := apitest.LoadSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			name := method + " " + path
+			if op.OperationID == "" || op.Summary == "" || op.Description == "" || len(op.Tags) == 0 {
+				t.Errorf("%s lacks an operationId, summary, description or tag", name)
+			}
+			secured := op.Security == nil || len(*op.Security) > 0
+			for code, resp := range op.Responses.Map() {
+				if strings.HasPrefix(code, "2") {
+					continue
+				}
+				media := resp.Value.Content.Get("application/problem+json")
+				if media == nil {
+					t.Errorf("%s %s is not application/problem+json", name, code)
+					continue
+				}
+				ref := media.Schema.Ref
+				if ref != "#/components/schemas/Problem" && ref != "#/components/schemas/NotReadyProblem" {
+					t.Errorf("%s %s does not use the shared Problem schema (%q)", name, code, ref)
+				}
+			}
+			if secured && op.Responses.Status(401) == nil {
+				t.Errorf("%s needs a token but declares no 401", name)
+			}
+			if strings.HasPrefix(path, "/api/") {
+				for _, code := range []int{400, 401, 500, 503} {
+					if op.Responses.Status(code) == nil {
+						t.Errorf("%s does not declare %d", name, code)
+					}
+				}
+			}
+		}
+	}
+}
+
+// The sqlc vet rule in sqlc.yaml fails a query on tasks that does not filter on user_id.
+func TestSqlcVetRuleCatchesUnscopedQueries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs sqlc")
+	}
+	dir := t.TempDir()
+	config, err := os.ReadFile("sqlc.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sqlc.yaml"), config, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	copyDir(t, "db/migrations", filepath.Join(dir, "db/migrations"))
+	vet := func(queries string) (string, error) {
+		if err := os.MkdirAll(filepath.Join(dir, "db/queries"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "db/queries/q.sql"), []byte(queries), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("go", "tool", "sqlc", "vet", "-f", filepath.Join(dir, "sqlc.yaml"))
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := vet("-- name: Ok :one\nSELECT * FROM tasks WHERE user_id = @user_id AND id = @id;\n"); err != nil {
+		t.Fatalf("a scoped query fails vet: %v\n%s", err, out)
+	}
+	for _, bad := range []string{
+		"-- name: Leak :one\nSELECT * FROM tasks WHERE id = @id;\n",
+		"-- name: LeakAll :many\nSELECT * FROM tasks;\n",
+		"-- name: Wipe :exec\nDELETE FROM tasks WHERE id = @id;\n",
+		"-- name: Hijack :exec\nUPDATE tasks SET title = @title WHERE id = @id;\n",
+	} {
+		out, err := vet(bad)
+		if err == nil || !strings.Contains(out, "tasks-filter-by-user") {
+			t.Errorf("vet passes an unscoped query:\n%s\n%s", bad, out)
+		}
+	}
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,133 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func defaults() env {
+	return env{
+		MigrateOnStart: "true", DBConnectTimeout: "30s", Leeway: "30s", Addr: ":8080", LogLevel: "info",
+		MaxBodyBytes: "1048576", RequestTimeout: "10s", ShutdownTimeout: "15s", Environment: "production",
+		Secret: strings.Repeat("s", 32),
+	}
+}
+
+func TestParse(t *testing.T) {
+	cfg, err := parse(defaults(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DatabaseURL != DevDatabaseURL || !cfg.DatabaseIsDevDefault || cfg.Addr != ":8080" || cfg.MaxBodyBytes != 1<<20 ||
+		cfg.LogLevel != slog.LevelInfo || cfg.Auth.Leeway != 30*time.Second || cfg.Dev || !cfg.MigrateOnStart {
+		t.Errorf("defaults: %+v", cfg)
+	}
+
+	raw := defaults()
+	raw.DatabaseURL = "postgres://u:pw@db.example.com/app?sslmode=require&channel_binding=require"
+	raw.LogLevel = "DEBUG"
+	raw.Leeway = "0s"
+	cfg, err = parse(raw, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DatabaseIsDevDefault || cfg.LogLevel != slog.LevelDebug || cfg.Auth.Leeway != 0 {
+		t.Errorf("explicit values: %+v", cfg)
+	}
+}
+
+func TestParseNamesEveryProblem(t *testing.T) {
+	raw := defaults()
+	raw.Secret = "short"
+	raw.MaxBodyBytes = "-1"
+	raw.LogLevel = "loud"
+	raw.Addr = "localhost"
+	raw.RequestTimeout = "0s"
+	raw.ShutdownTimeout = "forever"
+	raw.Leeway = "-5s"
+	raw.MigrateOnStart = "maybe"
+	raw.Environment = "staging"
+	raw.DatabaseURL = "postgres://u:hunter2@[::1"
+	_, err := parse(raw, false)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	for _, name := range []string{"BETTER_AUTH_SECRET", "MAX_BODY_BYTES", "LOG_LEVEL", "ADDR", "REQUEST_TIMEOUT",
+		"SHUTDOWN_TIMEOUT", "JWT_LEEWAY", "MIGRATE_ON_START", "TASKAPI_ENV", "DATABASE_URL"} {
+		if !strings.Contains(msg, name) {
+			t.Errorf("the error does not name %s:\n%s", name, msg)
+		}
+	}
+	if strings.Contains(msg, "hunter2") || strings.Contains(msg, "short\"") {
+		t.Errorf("the error leaks a secret:\n%s", msg)
+	}
+}
+
+func TestSecret(t *testing.T) {
+	for _, tc := range []struct {
+		secret, environment string
+		dev                 bool
+		ok, generated       bool
+	}{
+		{secret: strings.Repeat("x", 32), ok: true},
+		{secret: strings.Repeat("x", 31)},
+		{secret: ""},
+		{secret: "", dev: true, ok: true, generated: true},
+		{secret: "", environment: "development", ok: true, generated: true},
+		{secret: strings.Repeat("é", 16), ok: true}, // 32 bytes: the rule counts bytes, the key is bytes
+		{secret: strings.Repeat("x", 31), dev: true}, // --dev does not excuse a short secret
+	} {
+		raw := defaults()
+		raw.Secret = tc.secret
+		if tc.environment != "" {
+			raw.Environment = tc.environment
+		}
+		cfg, err := parse(raw, tc.dev)
+		if (err == nil) != tc.ok {
+			t.Errorf("%+v: err %v", tc, err)
+			continue
+		}
+		if tc.ok && (cfg.Auth.SecretGenerated != tc.generated || len(cfg.Auth.Secret) < MinSecretBytes) {
+			t.Errorf("%+v: generated %v, %d bytes", tc, cfg.Auth.SecretGenerated, len(cfg.Auth.Secret))
+		}
+	}
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	s := Secret("super-secret-value-0123456789abcdef")
+	var b strings.Builder
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("x", "secret", s, "auth", Auth{Secret: s})
+	fmt.Fprintf(&b, "%v %+v %#v %s", s, Auth{Secret: s}, s, s)
+	if strings.Contains(b.String(), "super-secret") {
+		t.Errorf("the secret printed: %s", b.String())
+	}
+}
+
+func TestDotEnvIsHonouredButTheEnvironmentWins(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".env")
+	content := "BETTER_AUTH_SECRET=from-dotenv-0123456789abcdef-0123456789\nADDR=:9999\nLOG_LEVEL=warn\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("BETTER_AUTH_SECRET", "")
+	os.Unsetenv("BETTER_AUTH_SECRET")
+	t.Setenv("ADDR", ":7777")
+	os.Unsetenv("LOG_LEVEL")
+	t.Cleanup(func() { os.Unsetenv("LOG_LEVEL") })
+	cfg, err := Load(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(cfg.Auth.Secret) != "from-dotenv-0123456789abcdef-0123456789" || cfg.Addr != ":7777" || cfg.LogLevel != slog.LevelWarn {
+		t.Errorf("cfg %+v (addr %s)", cfg, cfg.Addr)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.env"), true); err != nil {
+		t.Errorf("a missing .env is an error: %v", err)
+	}
+}
