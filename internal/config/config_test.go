@@ -80,7 +80,7 @@ func TestSecret(t *testing.T) {
 		{secret: ""},
 		{secret: "", dev: true, ok: true, generated: true},
 		{secret: "", environment: "development", ok: true, generated: true},
-		{secret: strings.Repeat("é", 16), ok: true}, // 32 bytes: the rule counts bytes, the key is bytes
+		{secret: strings.Repeat("é", 16), ok: true},  // 32 bytes: the rule counts bytes, the key is bytes
 		{secret: strings.Repeat("x", 31), dev: true}, // --dev does not excuse a short secret
 	} {
 		raw := defaults()
