@@ -67,13 +67,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(".env", *dev)
-	if err != nil {
-		return err
-	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-
-	pool, err := openDatabase(ctx, cfg, logger)
+	cfg, logger, pool, err := setUp(ctx, stderr, *dev)
 	if err != nil {
 		return err
 	}
@@ -148,13 +142,21 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-func openDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger) (*pgxpool.Pool, error) {
-	return postgres.Open(ctx, postgres.Options{
+// setUp loads the configuration, makes the logger and opens the database: what serving and
+// migrating both need.
+func setUp(ctx context.Context, stderr io.Writer, dev bool) (config.Config, *slog.Logger, *pgxpool.Pool, error) {
+	cfg, err := config.Load(".env", dev)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	pool, err := postgres.Open(ctx, postgres.Options{
 		URL:            cfg.DatabaseURL,
 		CreateDatabase: cfg.DatabaseIsDevDefault,
 		ConnectTimeout: cfg.DBConnectTimeout,
 		Logger:         logger,
 	})
+	return cfg, logger, pool, err
 }
 
 // printDevBanner tells a newcomer how to reach a 200 in Swagger UI right away.
@@ -191,12 +193,7 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprint(stderr, usage)
 		return errors.New("migrate needs one of up, down, status")
 	}
-	cfg, err := config.Load(".env", true) // migrating needs no secret
-	if err != nil {
-		return err
-	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	pool, err := openDatabase(ctx, cfg, logger)
+	_, logger, pool, err := setUp(ctx, stderr, true) // dev: migrating needs no secret
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -21,22 +20,6 @@ import (
 
 const secret = "e2e-secret-0123456789abcdef-0123456789abcdef"
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -51,11 +34,11 @@ func freeAddr(t *testing.T) string {
 // start runs the real program (run, as main calls it) and waits until /healthz answers.
 // The returned function stops it with the signal context's cancellation and returns run's
 // error.
-func start(t *testing.T, args ...string) (baseURL string, stdout, stderr *syncBuffer, stop func() error) {
+func start(t *testing.T, args ...string) (baseURL string, stdout, stderr *apitest.LogBuffer, stop func() error) {
 	t.Helper()
 	addr := freeAddr(t)
 	t.Setenv("ADDR", addr)
-	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	stdout, stderr = &apitest.LogBuffer{}, &apitest.LogBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, args, stdout, stderr) }()
@@ -114,7 +97,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Error("bob sees alice's task")
 	}
 
-	var healthOut syncBuffer
+	var healthOut apitest.LogBuffer
 	if err := run(context.Background(), []string{"healthcheck"}, &healthOut, &healthOut); err != nil {
 		t.Errorf("healthcheck against the running server: %v", err)
 	}
@@ -162,7 +145,7 @@ func TestBadConfigurationNamesEveryProblem(t *testing.T) {
 	t.Setenv("LOG_LEVEL", "chatty")
 	t.Setenv("ADDR", "8080")
 	t.Setenv("REQUEST_TIMEOUT", "soon")
-	var stdout, stderr syncBuffer
+	var stdout, stderr apitest.LogBuffer
 	err := run(context.Background(), nil, &stdout, &stderr)
 	if err == nil {
 		t.Fatal("run started with a bad configuration")
@@ -189,7 +172,7 @@ func TestBadConfigurationNamesEveryProblem(t *testing.T) {
 func TestTokenCommand(t *testing.T) {
 	t.Setenv("BETTER_AUTH_SECRET", secret)
 	t.Setenv("JWT_ISSUER", "https://auth.example.com")
-	var stdout, stderr syncBuffer
+	var stdout, stderr apitest.LogBuffer
 	if err := run(context.Background(), []string{"token", "--sub", "alice", "--ttl", "5m"}, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
@@ -216,14 +199,14 @@ func TestMigrateCommand(t *testing.T) {
 	url := testdb.URL(t)
 	t.Setenv("DATABASE_URL", url)
 	status := func() string {
-		var out, errOut syncBuffer
+		var out, errOut apitest.LogBuffer
 		if err := run(context.Background(), []string{"migrate", "status"}, &out, &errOut); err != nil {
 			t.Fatalf("migrate status: %v %s", err, errOut.String())
 		}
 		return out.String()
 	}
 	migrate := func(direction string) {
-		var out, errOut syncBuffer
+		var out, errOut apitest.LogBuffer
 		if err := run(context.Background(), []string{"migrate", direction}, &out, &errOut); err != nil {
 			t.Fatalf("migrate %s: %v %s", direction, err, errOut.String())
 		}
@@ -239,7 +222,7 @@ func TestMigrateCommand(t *testing.T) {
 	if s := status(); !strings.Contains(s, "applied") || strings.Contains(s, "pending") {
 		t.Fatalf("status after up: %q", s)
 	}
-	var out, errOut syncBuffer
+	var out, errOut apitest.LogBuffer
 	if err := run(context.Background(), []string{"migrate", "sideways"}, &out, &errOut); err == nil {
 		t.Error("migrate sideways succeeded")
 	}

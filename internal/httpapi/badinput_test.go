@@ -176,7 +176,7 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 // no SQL, no stack, no driver message.
 func TestServerErrorsAreGeneric(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &apitest.LogBuffer{}
 	s := apitest.Start(t, apitest.Options{Logs: logs})
 	alice := s.Token("alice")
 	if _, err := s.Pool.Exec(context.Background(), "ALTER TABLE tasks RENAME TO tasks_gone"); err != nil {

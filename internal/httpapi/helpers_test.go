@@ -1,9 +1,7 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -86,20 +84,3 @@ func later(t *testing.T, a, b string) bool {
 	return ta.After(tb)
 }
 
-// syncBuffer collects the server's log lines, written from its goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
