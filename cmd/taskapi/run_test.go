@@ -20,7 +20,6 @@ import (
 
 const secret = "e2e-secret-0123456789abcdef-0123456789abcdef"
 
-
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

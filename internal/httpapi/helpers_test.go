@@ -83,4 +83,3 @@ func later(t *testing.T, a, b string) bool {
 	}
 	return ta.After(tb)
 }
-
