@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,7 +46,7 @@ func TestEveryOperationIsDocumented(t *testing.T) {
 			}
 			secured := op.Security == nil || len(*op.Security) > 0
 			for code, resp := range op.Responses.Map() {
-				if strings.HasPrefix(code, "2") {
+				if code < "400" {
 					continue
 				}
 				media := resp.Value.Content.Get("application/problem+json")
@@ -61,7 +62,7 @@ func TestEveryOperationIsDocumented(t *testing.T) {
 			if secured && op.Responses.Status(401) == nil {
 				t.Errorf("%s needs a token but declares no 401", name)
 			}
-			if strings.HasPrefix(path, "/api/") {
+			if slices.Contains(op.Tags, "tasks") {
 				for _, code := range []int{400, 401, 500, 503} {
 					if op.Responses.Status(code) == nil {
 						t.Errorf("%s does not declare %d", name, code)

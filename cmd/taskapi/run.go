@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"taskapi"
 	api "taskapi/gen/api"
@@ -20,6 +21,7 @@ import (
 	"taskapi/internal/config"
 	"taskapi/internal/httpapi"
 	"taskapi/internal/postgres"
+	"taskapi/internal/ratelimit"
 	"taskapi/internal/tasks"
 )
 
@@ -67,13 +69,17 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	cfg, logger, pool, err := setUp(ctx, stderr, *dev)
+	cfg, logger, err := setUp(stderr, *dev)
+	if err != nil {
+		return err
+	}
+	pool, err := openPool(ctx, cfg, logger, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
 	if cfg.MigrateOnStart {
-		if err := migrate(ctx, pool, logger, "up", io.Discard); err != nil {
+		if err := migrateOnStart(ctx, cfg, logger, pool); err != nil {
 			return err
 		}
 	}
@@ -84,19 +90,28 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	limiter, closeLimiter, err := newLimiter(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
 	spec, err := api.GetSwagger()
 	if err != nil {
 		return err
 	}
+	service := tasks.New(pool)
 	handler, err := httpapi.New(httpapi.Deps{
-		Tasks:          tasks.New(pool),
+		Tasks:          service,
 		Verifier:       verifier,
 		Ping:           pool.Ping,
 		Spec:           spec,
 		SpecYAML:       taskapi.OpenAPIYAML,
 		Logger:         logger,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
+		MaxHeaderBytes: cfg.MaxHeaderBytes,
 		RequestTimeout: cfg.RequestTimeout,
+		Limiter:        limiter,
+		CORSOrigins:    cfg.CORSAllowedOrigins,
 	})
 	if err != nil {
 		return err
@@ -112,15 +127,22 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// The hard cap, answered by net/http in plain text; MAX_HEADER_BYTES (smaller) is
+		// enforced in the handler with a problem body.
+		MaxHeaderBytes: 1 << 20,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("serving", "addr", listener.Addr().String(), "auth", verifier.Mode(), "dev", cfg.Dev)
+	logger.Info("serving", "addr", listener.Addr().String(), "auth", verifier.Mode(), "dev", cfg.Dev,
+		"db_exec_mode", pool.Config().ConnConfig.DefaultQueryExecMode.String(), "rate_limit", limiterName(cfg))
 	if cfg.Dev {
 		if err := printDevBanner(stdout, cfg, listener.Addr()); err != nil {
 			return err
 		}
 	}
+
+	background, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	go expireIdempotencyKeys(background, service, logger)
 
 	served := make(chan error, 1)
 	go func() { served <- server.Serve(listener) }()
@@ -132,6 +154,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	logger.Info("shutting down", "grace", cfg.ShutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	// Shutdown stops accepting, then waits for the requests in flight; only after it returns
+	// is the pool closed (deferred above), so no accepted request loses its database.
 	if err := server.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
@@ -142,21 +166,87 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-// setUp loads the configuration, makes the logger and opens the database: what serving and
-// migrating both need.
-func setUp(ctx context.Context, stderr io.Writer, dev bool) (config.Config, *slog.Logger, *pgxpool.Pool, error) {
+// setUp loads the configuration and makes the logger.
+func setUp(stderr io.Writer, dev bool) (config.Config, *slog.Logger, error) {
 	cfg, err := config.Load(".env", dev)
 	if err != nil {
-		return cfg, nil, nil, err
+		return cfg, nil, err
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	pool, err := postgres.Open(ctx, postgres.Options{
-		URL:            cfg.DatabaseURL,
-		CreateDatabase: cfg.DatabaseIsDevDefault,
-		ConnectTimeout: cfg.DBConnectTimeout,
-		Logger:         logger,
+	return cfg, slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})), nil
+}
+
+func openPool(ctx context.Context, cfg config.Config, logger *slog.Logger, url string) (*pgxpool.Pool, error) {
+	return postgres.Open(ctx, postgres.Options{
+		URL:              url,
+		CreateDatabase:   cfg.DatabaseIsDevDefault,
+		ConnectTimeout:   cfg.DBConnectTimeout,
+		QueryExecMode:    cfg.DBQueryExecMode,
+		StatementTimeout: cfg.DBStatementTimeout,
+		MaxConns:         cfg.DBMaxConns,
+		Logger:           logger,
 	})
-	return cfg, logger, pool, err
+}
+
+// migrateOnStart applies pending migrations over a direct connection: behind a pooler
+// (Neon's -pooler host) that is a pool of its own.
+func migrateOnStart(ctx context.Context, cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) error {
+	direct := postgres.DirectURL(cfg.DatabaseURL, cfg.MigrationDatabaseURL)
+	if direct != cfg.DatabaseURL {
+		directPool, err := openPool(ctx, cfg, logger, direct)
+		if err != nil {
+			return fmt.Errorf("migrations' database: %w", err)
+		}
+		defer directPool.Close()
+		pool = directPool
+	}
+	return migrate(ctx, pool, logger, "up", io.Discard)
+}
+
+// newLimiter builds the per-user rate limiter: in Redis when REDIS_URL is set (shared by all
+// instances), otherwise in memory; none when RATE_LIMIT_RPS is 0.
+func newLimiter(cfg config.Config) (ratelimit.Limiter, func(), error) {
+	if cfg.RateLimit.RPS == 0 {
+		return nil, func() {}, nil
+	}
+	policy := ratelimit.Policy{Rate: cfg.RateLimit.RPS, Burst: cfg.RateLimit.Burst}
+	if cfg.RedisURL == "" {
+		return ratelimit.NewMemory(policy, nil), func() {}, nil
+	}
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, errors.New("REDIS_URL cannot be parsed") // its message may hold the password
+	}
+	client := redis.NewClient(opts)
+	return ratelimit.NewRedis(client, policy, "taskapi:ratelimit:"), func() { client.Close() }, nil
+}
+
+func limiterName(cfg config.Config) string {
+	switch {
+	case cfg.RateLimit.RPS == 0:
+		return "off"
+	case cfg.RedisURL != "":
+		return fmt.Sprintf("redis, %g/s burst %d per user", cfg.RateLimit.RPS, cfg.RateLimit.Burst)
+	default:
+		return fmt.Sprintf("memory, %g/s burst %d per user", cfg.RateLimit.RPS, cfg.RateLimit.Burst)
+	}
+}
+
+// expireIdempotencyKeys deletes keys past their 24 hours, now and then every hour.
+func expireIdempotencyKeys(ctx context.Context, service *tasks.Service, logger *slog.Logger) {
+	ticker := time.NewTicker(time.Hour)
+	defer ticker.Stop()
+	for {
+		if n, err := service.DeleteExpiredIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+			logger.Warn("deleting expired idempotency keys failed", "err", err)
+		} else if n > 0 {
+			logger.Info("deleted expired idempotency keys", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
 }
 
 // printDevBanner tells a newcomer how to reach a 200 in Swagger UI right away.
@@ -193,7 +283,11 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprint(stderr, usage)
 		return errors.New("migrate needs one of up, down, status")
 	}
-	_, logger, pool, err := setUp(ctx, stderr, true) // dev: migrating needs no secret
+	cfg, logger, err := setUp(stderr, true) // dev: migrating needs no secret
+	if err != nil {
+		return err
+	}
+	pool, err := openPool(ctx, cfg, logger, postgres.DirectURL(cfg.DatabaseURL, cfg.MigrationDatabaseURL))
 	if err != nil {
 		return err
 	}

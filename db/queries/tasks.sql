@@ -10,9 +10,13 @@ RETURNING *;
 SELECT * FROM tasks
 WHERE user_id = @user_id AND id = @id;
 
+-- name: TaskExists :one
+SELECT EXISTS (SELECT FROM tasks WHERE user_id = @user_id AND id = @id);
+
 -- UpdateTask serves PATCH (only the fields given) and PUT (all of them). A null title,
 -- completed, priority or tags keeps the old value; description and due_date change only when
--- their set_ flag is true, so that null can clear them.
+-- their set_ flag is true, so that null can clear them. With if_versions (from If-Match) the
+-- row is written only if its version is one of them: check and write in one statement.
 -- name: UpdateTask :one
 UPDATE tasks SET
     title       = coalesce(sqlc.narg(title), title),
@@ -22,11 +26,13 @@ UPDATE tasks SET
     due_date    = CASE WHEN @set_due_date::boolean THEN sqlc.narg(due_date) ELSE due_date END,
     tags        = coalesce(sqlc.narg(tags), tags)
 WHERE user_id = @user_id AND id = @id
+  AND (sqlc.narg(if_versions)::bigint[] IS NULL OR version = ANY (sqlc.narg(if_versions)::bigint[]))
 RETURNING *;
 
 -- name: DeleteTask :execrows
 DELETE FROM tasks
-WHERE user_id = @user_id AND id = @id;
+WHERE user_id = @user_id AND id = @id
+  AND (sqlc.narg(if_versions)::bigint[] IS NULL OR version = ANY (sqlc.narg(if_versions)::bigint[]));
 
 -- The list queries, one per sort order so that each is an index range scan (see the indexes in
 -- the migration). They share one parameter list: the filters, then the keyset position

@@ -73,6 +73,16 @@ func AllTaskPriorityValues() []TaskPriority {
 	}
 }
 
+type IdempotencyKey struct {
+	UserID      string
+	Key         string
+	RequestHash []byte
+	TaskID      *uuid.UUID
+	Etag        *string
+	Body        *string
+	CreatedAt   time.Time
+}
+
 type Task struct {
 	ID          uuid.UUID
 	UserID      string
@@ -85,4 +95,5 @@ type Task struct {
 	Tags        []string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	Version     int64
 }

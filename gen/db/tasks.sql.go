@@ -16,7 +16,7 @@ const createTask = `-- name: CreateTask :one
 
 INSERT INTO tasks (id, user_id, title, description, completed, priority, due_date, tags)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at
+RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version
 `
 
 type CreateTaskParams struct {
@@ -56,6 +56,7 @@ func (q *Queries) CreateTask(ctx context.Context, arg CreateTaskParams) (Task, e
 		&i.Tags,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -63,15 +64,17 @@ func (q *Queries) CreateTask(ctx context.Context, arg CreateTaskParams) (Task, e
 const deleteTask = `-- name: DeleteTask :execrows
 DELETE FROM tasks
 WHERE user_id = $1 AND id = $2
+  AND ($3::bigint[] IS NULL OR version = ANY ($3::bigint[]))
 `
 
 type DeleteTaskParams struct {
-	UserID string
-	ID     uuid.UUID
+	UserID     string
+	ID         uuid.UUID
+	IfVersions []int64
 }
 
 func (q *Queries) DeleteTask(ctx context.Context, arg DeleteTaskParams) (int64, error) {
-	result, err := q.db.Exec(ctx, deleteTask, arg.UserID, arg.ID)
+	result, err := q.db.Exec(ctx, deleteTask, arg.UserID, arg.ID, arg.IfVersions)
 	if err != nil {
 		return 0, err
 	}
@@ -79,7 +82,7 @@ func (q *Queries) DeleteTask(ctx context.Context, arg DeleteTaskParams) (int64, 
 }
 
 const getTask = `-- name: GetTask :one
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
 WHERE user_id = $1 AND id = $2
 `
 
@@ -103,13 +106,14 @@ func (q *Queries) GetTask(ctx context.Context, arg GetTaskParams) (Task, error) 
 		&i.Tags,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const listTasksByCreatedAtAsc = `-- name: ListTasksByCreatedAtAsc :many
 
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -172,6 +176,7 @@ func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCr
 			&i.Tags,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -184,7 +189,7 @@ func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCr
 }
 
 const listTasksByCreatedAtDesc = `-- name: ListTasksByCreatedAtDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -243,6 +248,7 @@ func (q *Queries) ListTasksByCreatedAtDesc(ctx context.Context, arg ListTasksByC
 			&i.Tags,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -255,7 +261,7 @@ func (q *Queries) ListTasksByCreatedAtDesc(ctx context.Context, arg ListTasksByC
 }
 
 const listTasksByDueDateAsc = `-- name: ListTasksByDueDateAsc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -318,6 +324,7 @@ func (q *Queries) ListTasksByDueDateAsc(ctx context.Context, arg ListTasksByDueD
 			&i.Tags,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -330,7 +337,7 @@ func (q *Queries) ListTasksByDueDateAsc(ctx context.Context, arg ListTasksByDueD
 }
 
 const listTasksByDueDateDesc = `-- name: ListTasksByDueDateDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -393,6 +400,7 @@ func (q *Queries) ListTasksByDueDateDesc(ctx context.Context, arg ListTasksByDue
 			&i.Tags,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -405,7 +413,7 @@ func (q *Queries) ListTasksByDueDateDesc(ctx context.Context, arg ListTasksByDue
 }
 
 const listTasksByPriorityAsc = `-- name: ListTasksByPriorityAsc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -464,6 +472,7 @@ func (q *Queries) ListTasksByPriorityAsc(ctx context.Context, arg ListTasksByPri
 			&i.Tags,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -476,7 +485,7 @@ func (q *Queries) ListTasksByPriorityAsc(ctx context.Context, arg ListTasksByPri
 }
 
 const listTasksByPriorityDesc = `-- name: ListTasksByPriorityDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -535,6 +544,7 @@ func (q *Queries) ListTasksByPriorityDesc(ctx context.Context, arg ListTasksByPr
 			&i.Tags,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -547,7 +557,7 @@ func (q *Queries) ListTasksByPriorityDesc(ctx context.Context, arg ListTasksByPr
 }
 
 const listTasksByTitleAsc = `-- name: ListTasksByTitleAsc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -606,6 +616,7 @@ func (q *Queries) ListTasksByTitleAsc(ctx context.Context, arg ListTasksByTitleA
 			&i.Tags,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -618,7 +629,7 @@ func (q *Queries) ListTasksByTitleAsc(ctx context.Context, arg ListTasksByTitleA
 }
 
 const listTasksByTitleDesc = `-- name: ListTasksByTitleDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -677,6 +688,7 @@ func (q *Queries) ListTasksByTitleDesc(ctx context.Context, arg ListTasksByTitle
 			&i.Tags,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -689,7 +701,7 @@ func (q *Queries) ListTasksByTitleDesc(ctx context.Context, arg ListTasksByTitle
 }
 
 const listTasksByUpdatedAtAsc = `-- name: ListTasksByUpdatedAtAsc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -748,6 +760,7 @@ func (q *Queries) ListTasksByUpdatedAtAsc(ctx context.Context, arg ListTasksByUp
 			&i.Tags,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -760,7 +773,7 @@ func (q *Queries) ListTasksByUpdatedAtAsc(ctx context.Context, arg ListTasksByUp
 }
 
 const listTasksByUpdatedAtDesc = `-- name: ListTasksByUpdatedAtDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -819,6 +832,7 @@ func (q *Queries) ListTasksByUpdatedAtDesc(ctx context.Context, arg ListTasksByU
 			&i.Tags,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -830,6 +844,22 @@ func (q *Queries) ListTasksByUpdatedAtDesc(ctx context.Context, arg ListTasksByU
 	return items, nil
 }
 
+const taskExists = `-- name: TaskExists :one
+SELECT EXISTS (SELECT FROM tasks WHERE user_id = $1 AND id = $2)
+`
+
+type TaskExistsParams struct {
+	UserID string
+	ID     uuid.UUID
+}
+
+func (q *Queries) TaskExists(ctx context.Context, arg TaskExistsParams) (bool, error) {
+	row := q.db.QueryRow(ctx, taskExists, arg.UserID, arg.ID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
 const updateTask = `-- name: UpdateTask :one
 UPDATE tasks SET
     title       = coalesce($1, title),
@@ -839,7 +869,8 @@ UPDATE tasks SET
     due_date    = CASE WHEN $6::boolean THEN $7 ELSE due_date END,
     tags        = coalesce($8, tags)
 WHERE user_id = $9 AND id = $10
-RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at
+  AND ($11::bigint[] IS NULL OR version = ANY ($11::bigint[]))
+RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version
 `
 
 type UpdateTaskParams struct {
@@ -853,11 +884,13 @@ type UpdateTaskParams struct {
 	Tags           []string
 	UserID         string
 	ID             uuid.UUID
+	IfVersions     []int64
 }
 
 // UpdateTask serves PATCH (only the fields given) and PUT (all of them). A null title,
 // completed, priority or tags keeps the old value; description and due_date change only when
-// their set_ flag is true, so that null can clear them.
+// their set_ flag is true, so that null can clear them. With if_versions (from If-Match) the
+// row is written only if its version is one of them: check and write in one statement.
 func (q *Queries) UpdateTask(ctx context.Context, arg UpdateTaskParams) (Task, error) {
 	row := q.db.QueryRow(ctx, updateTask,
 		arg.Title,
@@ -870,6 +903,7 @@ func (q *Queries) UpdateTask(ctx context.Context, arg UpdateTaskParams) (Task, e
 		arg.Tags,
 		arg.UserID,
 		arg.ID,
+		arg.IfVersions,
 	)
 	var i Task
 	err := row.Scan(
@@ -884,6 +918,7 @@ func (q *Queries) UpdateTask(ctx context.Context, arg UpdateTaskParams) (Task, e
 		&i.Tags,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }

@@ -13,6 +13,7 @@ import (
 	api "taskapi/gen/api"
 	"taskapi/internal/auth"
 	"taskapi/internal/httpapi"
+	"taskapi/internal/ratelimit"
 	"taskapi/internal/tasks"
 	"taskapi/internal/testdb"
 )
@@ -25,6 +26,10 @@ type Options struct {
 	Issuer, Audience string
 	Leeway           time.Duration
 	MaxBodyBytes     int64
+	MaxHeaderBytes   int
+	Limiter          ratelimit.Limiter
+	CORSOrigins      []string
+	RequestTimeout   time.Duration
 	// Logs receives the server's JSON log lines (discarded when nil).
 	Logs io.Writer
 }
@@ -42,6 +47,12 @@ func Start(t testing.TB, opts Options) *Server {
 	pool := testdb.New(t)
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.MaxHeaderBytes == 0 {
+		opts.MaxHeaderBytes = 32 << 10
+	}
+	if opts.RequestTimeout == 0 {
+		opts.RequestTimeout = 10 * time.Second
 	}
 	if opts.Logs == nil {
 		opts.Logs = io.Discard
@@ -62,7 +73,10 @@ func Start(t testing.TB, opts Options) *Server {
 		SpecYAML:       taskapi.OpenAPIYAML,
 		Logger:         slog.New(slog.NewJSONHandler(opts.Logs, nil)),
 		MaxBodyBytes:   opts.MaxBodyBytes,
-		RequestTimeout: 10 * time.Second,
+		MaxHeaderBytes: opts.MaxHeaderBytes,
+		RequestTimeout: opts.RequestTimeout,
+		Limiter:        opts.Limiter,
+		CORSOrigins:    opts.CORSOrigins,
 	})
 	if err != nil {
 		t.Fatal(err)

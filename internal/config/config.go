@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -34,18 +36,35 @@ type Config struct {
 	// DatabaseIsDevDefault is true when DATABASE_URL was unset and DevDatabaseURL is used;
 	// only then may the service create its database.
 	DatabaseIsDevDefault bool
+	// MigrationDatabaseURL is where migrations run: a direct (unpooled) connection, since
+	// they take a session advisory lock that a transaction-mode pooler cannot keep.
+	MigrationDatabaseURL string
 	// MigrateOnStart runs the migrations before serving.
 	MigrateOnStart bool
 	// DBConnectTimeout bounds how long start-up keeps retrying an unreachable database.
 	DBConnectTimeout time.Duration
+	// DBQueryExecMode is pgx's query exec mode ("" picks one from the URL: see postgres.Open).
+	DBQueryExecMode string
+	// DBStatementTimeout is PostgreSQL's statement_timeout for the pool's sessions.
+	DBStatementTimeout time.Duration
+	// DBMaxConns caps the pool (0: pgx's default, the larger of 4 and the CPU count).
+	DBMaxConns int32
 
 	Auth Auth
 
 	Addr            string
 	LogLevel        slog.Level
 	MaxBodyBytes    int64
+	MaxHeaderBytes  int
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
+
+	// RateLimit is each user's token bucket; a zero Rate turns limiting off.
+	RateLimit RateLimit
+	// RedisURL, when set, keeps the rate-limit buckets in Redis, shared by every instance.
+	RedisURL string
+	// CORSAllowedOrigins are the exact origins browsers may call the API from.
+	CORSAllowedOrigins []string
 
 	// Dev is the development mode (--dev or TASKAPI_ENV=development).
 	Dev bool
@@ -61,6 +80,12 @@ type Auth struct {
 	Leeway          time.Duration
 }
 
+// RateLimit is a token bucket per user: Burst requests at once, refilled at RPS per second.
+type RateLimit struct {
+	RPS   float64
+	Burst int
+}
+
 // Secret is key material. It never prints, so it cannot leak into a log by accident.
 type Secret []byte
 
@@ -72,19 +97,28 @@ func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
 // env is the raw environment. Everything is read as text and converted in Load, so that a
 // bad value does not hide the ones after it.
 type env struct {
-	DatabaseURL      string `envconfig:"DATABASE_URL"`
-	MigrateOnStart   string `envconfig:"MIGRATE_ON_START" default:"true"`
-	DBConnectTimeout string `envconfig:"DB_CONNECT_TIMEOUT" default:"30s"`
-	Secret           string `envconfig:"BETTER_AUTH_SECRET"`
-	Issuer           string `envconfig:"JWT_ISSUER"`
-	Audience         string `envconfig:"JWT_AUDIENCE"`
-	Leeway           string `envconfig:"JWT_LEEWAY" default:"30s"`
-	Addr             string `envconfig:"ADDR" default:":8080"`
-	LogLevel         string `envconfig:"LOG_LEVEL" default:"info"`
-	MaxBodyBytes     string `envconfig:"MAX_BODY_BYTES" default:"1048576"`
-	RequestTimeout   string `envconfig:"REQUEST_TIMEOUT" default:"10s"`
-	ShutdownTimeout  string `envconfig:"SHUTDOWN_TIMEOUT" default:"15s"`
-	Environment      string `envconfig:"TASKAPI_ENV" default:"production"`
+	DatabaseURL          string `envconfig:"DATABASE_URL"`
+	MigrationDatabaseURL string `envconfig:"MIGRATION_DATABASE_URL"`
+	MigrateOnStart       string `envconfig:"MIGRATE_ON_START" default:"true"`
+	DBConnectTimeout     string `envconfig:"DB_CONNECT_TIMEOUT" default:"30s"`
+	DBQueryExecMode      string `envconfig:"DB_QUERY_EXEC_MODE"`
+	DBStatementTimeout   string `envconfig:"DB_STATEMENT_TIMEOUT" default:"5s"`
+	DBMaxConns           string `envconfig:"DB_MAX_CONNS" default:"0"`
+	Secret               string `envconfig:"BETTER_AUTH_SECRET"`
+	Issuer               string `envconfig:"JWT_ISSUER"`
+	Audience             string `envconfig:"JWT_AUDIENCE"`
+	Leeway               string `envconfig:"JWT_LEEWAY" default:"30s"`
+	Addr                 string `envconfig:"ADDR" default:":8080"`
+	LogLevel             string `envconfig:"LOG_LEVEL" default:"info"`
+	MaxBodyBytes         string `envconfig:"MAX_BODY_BYTES" default:"1048576"`
+	MaxHeaderBytes       string `envconfig:"MAX_HEADER_BYTES" default:"32768"`
+	RateLimitRPS         string `envconfig:"RATE_LIMIT_RPS" default:"20"`
+	RateLimitBurst       string `envconfig:"RATE_LIMIT_BURST" default:"40"`
+	RedisURL             string `envconfig:"REDIS_URL"`
+	CORSOrigins          string `envconfig:"CORS_ALLOWED_ORIGINS"`
+	RequestTimeout       string `envconfig:"REQUEST_TIMEOUT" default:"10s"`
+	ShutdownTimeout      string `envconfig:"SHUTDOWN_TIMEOUT" default:"15s"`
+	Environment          string `envconfig:"TASKAPI_ENV" default:"production"`
 }
 
 // Load reads dotenvPath if it exists (variables already set win), then the environment.
@@ -125,8 +159,22 @@ func parse(raw env, dev bool) (Config, error) {
 		// pgconn's message can quote the URL, password included, so it is not repeated.
 		p.addf("DATABASE_URL is not a valid PostgreSQL connection string")
 	}
+	cfg.MigrationDatabaseURL = raw.MigrationDatabaseURL
+	if cfg.MigrationDatabaseURL != "" {
+		if _, err := pgconn.ParseConfig(cfg.MigrationDatabaseURL); err != nil {
+			p.addf("MIGRATION_DATABASE_URL is not a valid PostgreSQL connection string")
+		}
+	}
 	cfg.MigrateOnStart = p.bool("MIGRATE_ON_START", raw.MigrateOnStart)
 	cfg.DBConnectTimeout = p.duration("DB_CONNECT_TIMEOUT", raw.DBConnectTimeout)
+	switch raw.DBQueryExecMode {
+	case "", "cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol":
+		cfg.DBQueryExecMode = raw.DBQueryExecMode
+	default:
+		p.addf("DB_QUERY_EXEC_MODE must be cache_statement, cache_describe, describe_exec, exec or simple_protocol, not %q", raw.DBQueryExecMode)
+	}
+	cfg.DBStatementTimeout = p.durationOrZero("DB_STATEMENT_TIMEOUT", raw.DBStatementTimeout)
+	cfg.DBMaxConns = int32(p.count("DB_MAX_CONNS", raw.DBMaxConns, 0, 10000))
 
 	switch {
 	case raw.Secret != "":
@@ -152,8 +200,33 @@ func parse(raw env, dev bool) (Config, error) {
 	} else {
 		cfg.MaxBodyBytes = n
 	}
+	cfg.MaxHeaderBytes = p.count("MAX_HEADER_BYTES", raw.MaxHeaderBytes, 1024, 1<<20)
 	cfg.RequestTimeout = p.duration("REQUEST_TIMEOUT", raw.RequestTimeout)
 	cfg.ShutdownTimeout = p.duration("SHUTDOWN_TIMEOUT", raw.ShutdownTimeout)
+
+	if rps, err := strconv.ParseFloat(raw.RateLimitRPS, 64); err != nil || rps < 0 || math.IsInf(rps, 0) || math.IsNaN(rps) {
+		p.addf("RATE_LIMIT_RPS must be a number of requests per second (0 turns limiting off), not %q", raw.RateLimitRPS)
+	} else {
+		cfg.RateLimit.RPS = rps
+	}
+	cfg.RateLimit.Burst = p.count("RATE_LIMIT_BURST", raw.RateLimitBurst, 1, 1_000_000)
+	if raw.RedisURL != "" {
+		if _, err := url.Parse(raw.RedisURL); err != nil || !strings.HasPrefix(raw.RedisURL, "redis") {
+			p.addf("REDIS_URL must be a redis:// or rediss:// URL")
+		}
+		cfg.RedisURL = raw.RedisURL
+	}
+	for _, origin := range strings.Split(raw.CORSOrigins, ",") {
+		origin = strings.TrimSpace(origin)
+		if origin == "" {
+			continue
+		}
+		if u, err := url.Parse(origin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			p.addf("CORS_ALLOWED_ORIGINS must list origins such as https://app.example.com, not %q", origin)
+			continue
+		}
+		cfg.CORSAllowedOrigins = append(cfg.CORSAllowedOrigins, origin)
+	}
 
 	if len(p) > 0 {
 		return Config{}, p
@@ -190,6 +263,14 @@ func (p *problems) durationOrZero(name, value string) time.Duration {
 		p.addf("%s must be a duration such as 0s or 30s, not %q", name, value)
 	}
 	return d
+}
+
+func (p *problems) count(name, value string, low, high int) int {
+	n, err := strconv.Atoi(value)
+	if err != nil || n < low || n > high {
+		p.addf("%s must be a whole number from %d to %d, not %q", name, low, high, value)
+	}
+	return n
 }
 
 func (p *problems) bool(name, value string) bool {

@@ -5,17 +5,22 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 )
 
+// defaults is the raw environment with nothing set but a valid secret: every field at its
+// default tag, as envconfig would fill it.
 func defaults() env {
-	return env{
-		MigrateOnStart: "true", DBConnectTimeout: "30s", Leeway: "30s", Addr: ":8080", LogLevel: "info",
-		MaxBodyBytes: "1048576", RequestTimeout: "10s", ShutdownTimeout: "15s", Environment: "production",
-		Secret: strings.Repeat("s", 32),
+	var raw env
+	v := reflect.ValueOf(&raw).Elem()
+	for i := range v.NumField() {
+		v.Field(i).SetString(v.Type().Field(i).Tag.Get("default"))
 	}
+	raw.Secret = strings.Repeat("s", 32)
+	return raw
 }
 
 func TestParse(t *testing.T) {
@@ -32,11 +37,15 @@ func TestParse(t *testing.T) {
 	raw.DatabaseURL = "postgres://u:pw@db.example.com/app?sslmode=require&channel_binding=require"
 	raw.LogLevel = "DEBUG"
 	raw.Leeway = "0s"
+	raw.CORSOrigins = "https://app.example.com, http://localhost:3000"
+	raw.RateLimitRPS = "0"
+	raw.DBQueryExecMode = "simple_protocol"
 	cfg, err = parse(raw, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.DatabaseIsDevDefault || cfg.LogLevel != slog.LevelDebug || cfg.Auth.Leeway != 0 {
+	if cfg.DatabaseIsDevDefault || cfg.LogLevel != slog.LevelDebug || cfg.Auth.Leeway != 0 || cfg.RateLimit.RPS != 0 ||
+		cfg.DBQueryExecMode != "simple_protocol" || strings.Join(cfg.CORSAllowedOrigins, " ") != "https://app.example.com http://localhost:3000" {
 		t.Errorf("explicit values: %+v", cfg)
 	}
 }
@@ -53,13 +62,21 @@ func TestParseNamesEveryProblem(t *testing.T) {
 	raw.MigrateOnStart = "maybe"
 	raw.Environment = "staging"
 	raw.DatabaseURL = "postgres://u:hunter2@[::1"
+	raw.RateLimitRPS = "fast"
+	raw.RateLimitBurst = "0"
+	raw.DBQueryExecMode = "turbo"
+	raw.CORSOrigins = "https://ok.example.com, app.example.com"
+	raw.RedisURL = "http://cache"
+	raw.MaxHeaderBytes = "1"
+	raw.DBMaxConns = "-3"
 	_, err := parse(raw, false)
 	if err == nil {
 		t.Fatal("no error")
 	}
 	msg := err.Error()
 	for _, name := range []string{"BETTER_AUTH_SECRET", "MAX_BODY_BYTES", "LOG_LEVEL", "ADDR", "REQUEST_TIMEOUT",
-		"SHUTDOWN_TIMEOUT", "JWT_LEEWAY", "MIGRATE_ON_START", "TASKAPI_ENV", "DATABASE_URL"} {
+		"SHUTDOWN_TIMEOUT", "JWT_LEEWAY", "MIGRATE_ON_START", "TASKAPI_ENV", "DATABASE_URL", "RATE_LIMIT_RPS",
+		"RATE_LIMIT_BURST", "DB_QUERY_EXEC_MODE", "CORS_ALLOWED_ORIGINS", "REDIS_URL", "MAX_HEADER_BYTES", "DB_MAX_CONNS"} {
 		if !strings.Contains(msg, name) {
 			t.Errorf("the error does not name %s:\n%s", name, msg)
 		}

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -22,6 +25,7 @@ import (
 
 	"taskapi/internal/auth"
 	"taskapi/internal/problem"
+	"taskapi/internal/ratelimit"
 )
 
 // contract enforces openapi.yaml on every request before a handler sees it: the operation's
@@ -31,6 +35,8 @@ import (
 type contract struct {
 	operations map[string]*operation // by "METHOD /echo/:path"
 	verifier   *auth.Verifier
+	limiter    ratelimit.Limiter
+	logger     *slog.Logger
 	maxBody    int64
 	options    *openapi3filter.Options
 }
@@ -42,10 +48,12 @@ type operation struct {
 	body    *openapi3.RequestBody
 }
 
-func newContract(spec *openapi3.T, verifier *auth.Verifier, maxBody int64) (*contract, error) {
+func newContract(spec *openapi3.T, verifier *auth.Verifier, limiter ratelimit.Limiter, logger *slog.Logger, maxBody int64) (*contract, error) {
 	k := &contract{
 		operations: map[string]*operation{},
 		verifier:   verifier,
+		limiter:    limiter,
+		logger:     logger,
 		maxBody:    maxBody,
 		options: &openapi3filter.Options{
 			MultiError: true,
@@ -115,6 +123,9 @@ func (k *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 			req = req.WithContext(auth.WithUser(req.Context(), user))
+			if err := k.rateLimit(c, user); err != nil {
+				return err
+			}
 		}
 		req, err := k.validate(c, op, req)
 		if err != nil {
@@ -123,6 +134,34 @@ func (k *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		c.SetRequest(req)
 		return next(c)
 	}
+}
+
+// rateLimit spends one token of the user's bucket, saying what is left in the RateLimit
+// headers (draft-ietf-httpapi-ratelimit-headers). If the limiter's store fails, the request
+// goes ahead: an outage of Redis must not become an outage of the API.
+func (k *contract) rateLimit(c echo.Context, user string) error {
+	if k.limiter == nil {
+		return nil
+	}
+	d, err := k.limiter.Allow(c.Request().Context(), user)
+	if err != nil {
+		k.logger.WarnContext(c.Request().Context(), "rate limiter unavailable; request allowed", "request_id", requestIDOf(c), "err", err)
+		return nil
+	}
+	policy := k.limiter.Policy()
+	h := c.Response().Header()
+	h.Set("RateLimit-Policy", fmt.Sprintf(`"default";q=%d;w=%d`, policy.Burst, ceilSeconds(policy.Window())))
+	h.Set("RateLimit", fmt.Sprintf(`"default";r=%d;t=%d`, d.Remaining, ceilSeconds(d.Reset)))
+	if d.Allowed {
+		return nil
+	}
+	retry := ceilSeconds(d.RetryAfter)
+	h.Set(echo.HeaderRetryAfter, strconv.Itoa(retry))
+	return problem.New(problem.TooManyRequests, fmt.Sprintf("rate limit exceeded; retry in %d s", retry))
+}
+
+func ceilSeconds(d time.Duration) int {
+	return int(math.Ceil(d.Seconds()))
 }
 
 // bearerToken reads the Authorization header. Only the header counts: a token in the query

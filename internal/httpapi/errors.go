@@ -26,9 +26,12 @@ var kinds = map[problem.Kind]struct {
 	problem.Unauthorized:         {http.StatusUnauthorized, "unauthorized"},
 	problem.NotFound:             {http.StatusNotFound, "not-found"},
 	problem.MethodNotAllowed:     {http.StatusMethodNotAllowed, "method-not-allowed"},
+	problem.PreconditionFailed:   {http.StatusPreconditionFailed, "precondition-failed"},
 	problem.TooLarge:             {http.StatusRequestEntityTooLarge, "payload-too-large"},
 	problem.UnsupportedMediaType: {http.StatusUnsupportedMediaType, "unsupported-media-type"},
 	problem.Invalid:              {http.StatusUnprocessableEntity, "validation-failed"},
+	problem.TooManyRequests:      {http.StatusTooManyRequests, "too-many-requests"},
+	problem.HeadersTooLarge:      {http.StatusRequestHeaderFieldsTooLarge, "headers-too-large"},
 	problem.Unavailable:          {http.StatusServiceUnavailable, "unavailable"},
 }
 
@@ -55,7 +58,12 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		}
 		status, body := toProblem(err, c)
 		if status >= 500 {
-			logger.ErrorContext(c.Request().Context(), "request failed",
+			// A fault of ours is an error; a dependency that is down (503) is a warning.
+			level := slog.LevelError
+			if status == http.StatusServiceUnavailable {
+				level = slog.LevelWarn
+			}
+			logger.Log(c.Request().Context(), level, "request failed",
 				"request_id", requestIDOf(c), "method", c.Request().Method, "route", c.Path(), "status", status, "err", err)
 		}
 		h := c.Response().Header()

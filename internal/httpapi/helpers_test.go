@@ -28,7 +28,7 @@ type page struct {
 }
 
 // create makes a task for the token's user and fails the test unless it gets a 201.
-func create(t *testing.T, c *apitest.Client, token string, body map[string]any) task {
+func create(t testing.TB, c *apitest.Client, token string, body map[string]any) task {
 	t.Helper()
 	r := c.For(t).Do(apitest.Request{Method: http.MethodPost, Path: "/api/tasks", Token: token, Body: body})
 	if r.Status != http.StatusCreated {

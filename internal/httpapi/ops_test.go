@@ -85,6 +85,9 @@ func TestDocsAreSelfContained(t *testing.T) {
 		if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
 			t.Errorf("%s: Content-Type %q", page, r.Header.Get("Content-Type"))
 		}
+		if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "connect-src 'self'") {
+			t.Errorf("%s: Content-Security-Policy %q", page, csp)
+		}
 		refs := assetRef.FindAllStringSubmatch(string(r.Body), -1)
 		if len(refs) == 0 {
 			t.Errorf("%s loads nothing?", page)
@@ -99,6 +102,9 @@ func TestDocsAreSelfContained(t *testing.T) {
 				t.Errorf("%s: %s -> %d", page, ref[1], asset.Status)
 			}
 		}
+	}
+	if bundle := s.Do(apitest.Request{Method: http.MethodGet, Path: "/redoc/redoc.standalone.js"}); strings.Contains(string(bundle.Body), "cdn.redoc.ly") {
+		t.Error("the ReDoc bundle still loads its logo from cdn.redoc.ly")
 	}
 	init := s.Do(apitest.Request{Method: http.MethodGet, Path: "/docs/swagger-initializer.js"})
 	wantStatus(t, init, http.StatusOK)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -15,6 +16,8 @@ import (
 
 	api "taskapi/gen/api"
 	"taskapi/internal/auth"
+	"taskapi/internal/problem"
+	"taskapi/internal/ratelimit"
 )
 
 // Deps is everything the HTTP layer needs.
@@ -29,15 +32,21 @@ type Deps struct {
 	Spec     *openapi3.T
 	SpecYAML []byte
 	Logger   *slog.Logger
-	// MaxBodyBytes caps request bodies (413 beyond).
-	MaxBodyBytes int64
+	// MaxBodyBytes caps request bodies (413 beyond) and MaxHeaderBytes their header fields
+	// (431 beyond).
+	MaxBodyBytes   int64
+	MaxHeaderBytes int
 	// RequestTimeout bounds each request's work, database queries included.
 	RequestTimeout time.Duration
+	// Limiter rate-limits each user's requests; nil means no limit.
+	Limiter ratelimit.Limiter
+	// CORSOrigins are the browser origins allowed to call the API; none disables CORS.
+	CORSOrigins []string
 }
 
 // New returns the complete HTTP handler.
 func New(d Deps) (*echo.Echo, error) {
-	contract, err := newContract(d.Spec, d.Verifier, d.MaxBodyBytes)
+	contract, err := newContract(d.Spec, d.Verifier, d.Limiter, d.Logger, d.MaxBodyBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -53,6 +62,7 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Use(
 		requestID,
 		logRequests(d.Logger),
+		limitHeaders(d.MaxHeaderBytes),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 				d.Logger.ErrorContext(c.Request().Context(), "panic", "request_id", requestIDOf(c), "err", err, "stack", string(stack))
@@ -60,8 +70,11 @@ func New(d Deps) (*echo.Echo, error) {
 			},
 		}),
 		timeout(d.RequestTimeout),
-		contract.middleware,
 	)
+	if len(d.CORSOrigins) > 0 {
+		e.Use(cors(d.CORSOrigins))
+	}
+	e.Use(contract.middleware)
 
 	api.RegisterHandlers(e, api.NewStrictHandler(d.Tasks, nil))
 	ops := ops{ping: d.Ping, authMode: d.Verifier.Mode(), logger: d.Logger}
@@ -86,6 +99,40 @@ func timeout(d time.Duration) echo.MiddlewareFunc {
 			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
 			defer cancel()
 			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// cors answers browsers from the allowed origins, with credentials, and lets their scripts
+// read the headers this API's clients need.
+func cors(origins []string) echo.MiddlewareFunc {
+	return middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOrigins:     origins,
+		AllowCredentials: true,
+		AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match",
+			"Idempotency-Key", echo.HeaderXRequestID},
+		ExposeHeaders: []string{"ETag", echo.HeaderLocation, "Idempotent-Replayed", echo.HeaderXRequestID,
+			echo.HeaderRetryAfter, "RateLimit", "RateLimit-Policy", echo.HeaderWWWAuthenticate},
+		MaxAge: 600,
+	})
+}
+
+// limitHeaders refuses requests whose header fields are over max bytes with a 431 problem.
+// (net/http's own, larger cap answers in plain text; this one keeps to problem+json.)
+func limitHeaders(max int) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			size := 0
+			for name, values := range c.Request().Header {
+				for _, v := range values {
+					size += len(name) + len(v) + 4 // ": " and CRLF
+				}
+			}
+			if size > max {
+				return problem.New(problem.HeadersTooLarge, fmt.Sprintf("the request headers are larger than %d bytes", max))
+			}
 			return next(c)
 		}
 	}

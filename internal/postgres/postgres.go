@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,22 +23,49 @@ type Options struct {
 	// ConnectTimeout bounds how long Open keeps retrying an unreachable server; a Neon
 	// compute that scaled to zero takes seconds to wake.
 	ConnectTimeout time.Duration
-	Logger         *slog.Logger
+	// QueryExecMode is pgx's exec mode by name; "" chooses: exec behind a pooler, else
+	// cache_statement (prepared statements, the fastest).
+	QueryExecMode string
+	// StatementTimeout is set as the sessions' statement_timeout (0: the server's), except
+	// behind a pooler, which does not pass startup parameters on.
+	StatementTimeout time.Duration
+	// MaxConns caps the pool; 0 keeps pgx's default.
+	MaxConns int32
+	Logger   *slog.Logger
+}
+
+var execModes = map[string]pgx.QueryExecMode{
+	"cache_statement": pgx.QueryExecModeCacheStatement,
+	"cache_describe":  pgx.QueryExecModeCacheDescribe,
+	"describe_exec":   pgx.QueryExecModeDescribeExec,
+	"exec":            pgx.QueryExecModeExec,
+	"simple_protocol": pgx.QueryExecModeSimpleProtocol,
+}
+
+// IsPooled reports whether host is a connection pooler's, by Neon's naming (ep-...-pooler...):
+// PgBouncer in transaction mode, where a session's prepared statements and settings do not
+// survive from one transaction to the next.
+func IsPooled(host string) bool { return strings.Contains(host, "-pooler") }
+
+// DirectURL is the URL for work that needs a session of its own (migrations take an advisory
+// lock): explicit if given, else the pooled URL with Neon's -pooler removed from the host.
+func DirectURL(databaseURL, explicit string) string {
+	if explicit != "" {
+		return explicit
+	}
+	cfg, err := pgconn.ParseConfig(databaseURL)
+	if err != nil || !IsPooled(cfg.Host) {
+		return databaseURL
+	}
+	return strings.Replace(databaseURL, cfg.Host, strings.Replace(cfg.Host, "-pooler", "", 1), 1)
 }
 
 // Open returns a pool whose server has answered a ping.
 func Open(ctx context.Context, opts Options) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(opts.URL)
+	cfg, err := poolConfig(opts)
 	if err != nil {
-		return nil, errors.New("parsing DATABASE_URL failed") // pgx's message may quote the password
+		return nil, err
 	}
-	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
-		cfg.ConnConfig.RuntimeParams["application_name"] = "taskapi"
-	}
-	// Neon suspends a compute after 5 idle minutes; connections idle for less than that are
-	// recycled first, so the pool does not hold sockets to a suspended server.
-	cfg.MaxConnIdleTime = 4 * time.Minute
-
 	ctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 	defer cancel()
 	for attempt, wait := 1, 100*time.Millisecond; ; attempt++ {
@@ -52,6 +81,40 @@ func Open(ctx context.Context, opts Options) (*pgxpool.Pool, error) {
 		}
 		wait = min(wait*2, 5*time.Second)
 	}
+}
+
+// poolConfig turns Options into pgx's configuration.
+func poolConfig(opts Options) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(opts.URL)
+	if err != nil {
+		return nil, errors.New("parsing DATABASE_URL failed") // pgx's message may quote the password
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "taskapi"
+	}
+	pooled := IsPooled(cfg.ConnConfig.Host)
+	mode := opts.QueryExecMode
+	if mode == "" {
+		mode = "cache_statement"
+		if pooled {
+			mode = "exec"
+		}
+	}
+	execMode, ok := execModes[mode]
+	if !ok {
+		return nil, fmt.Errorf("unknown query exec mode %q", mode)
+	}
+	cfg.ConnConfig.DefaultQueryExecMode = execMode
+	if opts.StatementTimeout > 0 && !pooled {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	// Neon suspends a compute after 5 idle minutes; connections idle for less than that are
+	// recycled first, so the pool does not hold sockets to a suspended server.
+	cfg.MaxConnIdleTime = 4 * time.Minute
+	return cfg, nil
 }
 
 func connect(ctx context.Context, cfg *pgxpool.Config, createDatabase bool) (*pgxpool.Pool, error) {

@@ -22,12 +22,18 @@ const (
 	NotFound
 	// MethodNotAllowed is a method the resource does not support.
 	MethodNotAllowed
+	// PreconditionFailed is an If-Match that no longer matches: someone else wrote first.
+	PreconditionFailed
 	// TooLarge is a request body over the configured limit.
 	TooLarge
 	// UnsupportedMediaType is a body in a format the operation does not take.
 	UnsupportedMediaType
 	// Invalid is a well-formed request that breaks a field rule.
 	Invalid
+	// TooManyRequests is a caller over their rate limit.
+	TooManyRequests
+	// HeadersTooLarge is a request whose header fields are over the limit.
+	HeadersTooLarge
 	// Unavailable is a dependency that is down for now; the client may retry.
 	Unavailable
 )

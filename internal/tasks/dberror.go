@@ -28,7 +28,7 @@ func problemFromDB(err error) error {
 	}
 	_, connectErr := errors.AsType[*pgconn.ConnectError](err)
 	_, netErr := errors.AsType[net.Error](err)
-	if connectErr || netErr || errors.Is(err, puddle.ErrClosedPool) || errors.Is(err, context.DeadlineExceeded) {
+	if connectErr || netErr || connectionLost(err) || errors.Is(err, puddle.ErrClosedPool) || errors.Is(err, context.DeadlineExceeded) {
 		return unavailable(err)
 	}
 	return err

@@ -149,7 +149,7 @@ func (s *Service) list(ctx context.Context, user string, p api.ListTasksParams) 
 		params.AfterKey, params.AfterID = c.Key, &c.ID
 	}
 
-	rows, err := ord.query(ctx, s.queries, params)
+	rows, err := retryRead(ctx, func() ([]db.Task, error) { return ord.query(ctx, s.queries, params) })
 	if err != nil {
 		return api.TaskPage{}, dbError(err)
 	}

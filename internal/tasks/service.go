@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	api "taskapi/gen/api"
 	"taskapi/gen/db"
@@ -19,15 +20,19 @@ var _ api.StrictServerInterface = (*Service)(nil)
 
 // Service serves the task operations of openapi.yaml.
 type Service struct {
+	pool    *pgxpool.Pool
 	queries *db.Queries
 }
 
-// New returns a Service running its queries on conn (a pool, or a transaction in tests).
-func New(conn db.DBTX) *Service {
-	return &Service{queries: db.New(conn)}
+// New returns a Service on pool.
+func New(pool *pgxpool.Pool) *Service {
+	return &Service{pool: pool, queries: db.New(pool)}
 }
 
-var errTaskNotFound = problem.New(problem.NotFound, "task not found")
+var (
+	errTaskNotFound = problem.New(problem.NotFound, "task not found")
+	errTaskChanged  = problem.New(problem.PreconditionFailed, "the task has changed since the ETag in If-Match; nothing was changed")
+)
 
 // ListTasks returns one page of the caller's tasks.
 func (s *Service) ListTasks(ctx context.Context, req api.ListTasksRequestObject) (api.ListTasksResponseObject, error) {
@@ -42,7 +47,7 @@ func (s *Service) ListTasks(ctx context.Context, req api.ListTasksRequestObject)
 	return api.ListTasks200JSONResponse(page), nil
 }
 
-// CreateTask stores a new task owned by the caller.
+// CreateTask stores a new task owned by the caller, at most once per Idempotency-Key.
 func (s *Service) CreateTask(ctx context.Context, req api.CreateTaskRequestObject) (api.CreateTaskResponseObject, error) {
 	user, err := userID(ctx)
 	if err != nil {
@@ -52,11 +57,22 @@ func (s *Service) CreateTask(ctx context.Context, req api.CreateTaskRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	id, err := uuid.NewV7() // time-ordered, so ties on a sort key fall in creation order
+	if req.Params.IdempotencyKey != nil {
+		return s.createOnce(ctx, user, *req.Params.IdempotencyKey, in)
+	}
+	row, err := s.insert(ctx, s.queries, user, in)
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.queries.CreateTask(ctx, db.CreateTaskParams{
+	return created(toAPI(row), etag(row.Version), nil), nil
+}
+
+func (s *Service) insert(ctx context.Context, q *db.Queries, user string, in input) (db.Task, error) {
+	id, err := uuid.NewV7() // time-ordered, so ties on a sort key fall in creation order
+	if err != nil {
+		return db.Task{}, err
+	}
+	row, err := q.CreateTask(ctx, db.CreateTaskParams{
 		ID:          id,
 		UserID:      user,
 		Title:       in.Title,
@@ -66,26 +82,37 @@ func (s *Service) CreateTask(ctx context.Context, req api.CreateTaskRequestObjec
 		DueDate:     in.DueDate,
 		Tags:        in.Tags,
 	})
-	if err != nil {
-		return nil, dbError(err)
-	}
-	return api.CreateTask201JSONResponse{
-		Body:    toAPI(row),
-		Headers: api.CreateTask201ResponseHeaders{Location: "/api/tasks/" + row.ID.String()},
-	}, nil
+	return row, dbError(err)
 }
 
-// GetTask returns one of the caller's tasks.
+func created(task api.Task, etag string, replayed *string) api.CreateTask201JSONResponse {
+	return api.CreateTask201JSONResponse{
+		Body: task,
+		Headers: api.CreateTask201ResponseHeaders{
+			Location:           "/api/tasks/" + task.Id.String(),
+			ETag:               etag,
+			IdempotentReplayed: replayed,
+		},
+	}
+}
+
+// GetTask returns one of the caller's tasks, or 304 when If-None-Match has its ETag.
 func (s *Service) GetTask(ctx context.Context, req api.GetTaskRequestObject) (api.GetTaskResponseObject, error) {
 	user, err := userID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.queries.GetTask(ctx, db.GetTaskParams{UserID: user, ID: req.Id})
+	row, err := retryRead(ctx, func() (db.Task, error) {
+		return s.queries.GetTask(ctx, db.GetTaskParams{UserID: user, ID: req.Id})
+	})
 	if err != nil {
 		return nil, dbError(err)
 	}
-	return api.GetTask200JSONResponse(toAPI(row)), nil
+	tag := etag(row.Version)
+	if noneMatch(req.Params.IfNoneMatch, row.Version) {
+		return api.GetTask304Response{Headers: api.GetTask304ResponseHeaders{ETag: tag}}, nil
+	}
+	return api.GetTask200JSONResponse{Body: toAPI(row), Headers: api.GetTask200ResponseHeaders{ETag: tag}}, nil
 }
 
 // ReplaceTask overwrites every editable field; absent fields take their defaults.
@@ -98,11 +125,13 @@ func (s *Service) ReplaceTask(ctx context.Context, req api.ReplaceTaskRequestObj
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.queries.UpdateTask(ctx, in.replacing(user, req.Id))
+	params := in.replacing(user, req.Id)
+	params.IfVersions = ifMatch(req.Params.IfMatch)
+	row, err := s.update(ctx, params)
 	if err != nil {
-		return nil, dbError(err)
+		return nil, err
 	}
-	return api.ReplaceTask200JSONResponse(toAPI(row)), nil
+	return api.ReplaceTask200JSONResponse{Body: toAPI(row), Headers: api.ReplaceTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
 }
 
 // UpdateTask applies a JSON merge patch.
@@ -119,11 +148,20 @@ func (s *Service) UpdateTask(ctx context.Context, req api.UpdateTaskRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.queries.UpdateTask(ctx, params)
+	params.IfVersions = ifMatch(req.Params.IfMatch)
+	row, err := s.update(ctx, params)
 	if err != nil {
-		return nil, dbError(err)
+		return nil, err
 	}
-	return api.UpdateTask200JSONResponse(toAPI(row)), nil
+	return api.UpdateTask200JSONResponse{Body: toAPI(row), Headers: api.UpdateTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
+}
+
+func (s *Service) update(ctx context.Context, params db.UpdateTaskParams) (db.Task, error) {
+	row, err := s.queries.UpdateTask(ctx, params)
+	if errors.Is(err, pgx.ErrNoRows) && params.IfVersions != nil {
+		return db.Task{}, s.notFoundOrChanged(ctx, params.UserID, params.ID)
+	}
+	return row, dbError(err)
 }
 
 // DeleteTask removes one of the caller's tasks.
@@ -132,14 +170,32 @@ func (s *Service) DeleteTask(ctx context.Context, req api.DeleteTaskRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	n, err := s.queries.DeleteTask(ctx, db.DeleteTaskParams{UserID: user, ID: req.Id})
+	versions := ifMatch(req.Params.IfMatch)
+	n, err := s.queries.DeleteTask(ctx, db.DeleteTaskParams{UserID: user, ID: req.Id, IfVersions: versions})
 	if err != nil {
 		return nil, dbError(err)
 	}
 	if n == 0 {
+		if versions != nil {
+			return nil, s.notFoundOrChanged(ctx, user, req.Id)
+		}
 		return nil, errTaskNotFound
 	}
 	return api.DeleteTask204Response{}, nil
+}
+
+// notFoundOrChanged explains a conditional write that wrote nothing. The write itself was the
+// atomic check; this only picks the status.
+func (s *Service) notFoundOrChanged(ctx context.Context, user string, id uuid.UUID) error {
+	exists, err := s.queries.TaskExists(ctx, db.TaskExistsParams{UserID: user, ID: id})
+	switch {
+	case err != nil:
+		return dbError(err)
+	case exists:
+		return errTaskChanged
+	default:
+		return errTaskNotFound
+	}
 }
 
 // userID is the caller, put on the context by the HTTP layer's authentication. Its absence
@@ -154,6 +210,9 @@ func userID(ctx context.Context) (string, error) {
 
 // dbError turns a query error into the error the client should see.
 func dbError(err error) error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return errTaskNotFound
 	}

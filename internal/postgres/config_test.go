@@ -1,0 +1,50 @@
+package postgres
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func TestPoolConfigForNeon(t *testing.T) {
+	const pooled = "postgres://alex:pw@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require&channel_binding=require"
+	const direct = "postgres://alex:pw@ep-cool-darkness-123456.us-east-2.aws.neon.tech/neondb?sslmode=require&channel_binding=require"
+	for _, tc := range []struct {
+		url, mode      string
+		wantMode       pgx.QueryExecMode
+		wantStatementT string
+	}{
+		{url: pooled, wantMode: pgx.QueryExecModeExec}, // no prepared statements through PgBouncer
+		{url: direct, wantMode: pgx.QueryExecModeCacheStatement, wantStatementT: "5000"},
+		{url: pooled, mode: "simple_protocol", wantMode: pgx.QueryExecModeSimpleProtocol},
+		{url: direct, mode: "describe_exec", wantMode: pgx.QueryExecModeDescribeExec, wantStatementT: "5000"},
+	} {
+		cfg, err := poolConfig(Options{URL: tc.url, QueryExecMode: tc.mode, StatementTimeout: 5 * time.Second})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.url, err)
+		}
+		if cfg.ConnConfig.DefaultQueryExecMode != tc.wantMode || cfg.ConnConfig.RuntimeParams["statement_timeout"] != tc.wantStatementT {
+			t.Errorf("%s %q: mode %v, statement_timeout %q", tc.url, tc.mode, cfg.ConnConfig.DefaultQueryExecMode, cfg.ConnConfig.RuntimeParams["statement_timeout"])
+		}
+		if cfg.ConnConfig.TLSConfig == nil {
+			t.Errorf("%s: sslmode=require without TLS", tc.url)
+		}
+		if cfg.MaxConnIdleTime >= 5*time.Minute {
+			t.Errorf("idle connections outlive Neon's 5-minute suspend: %s", cfg.MaxConnIdleTime)
+		}
+	}
+	if got := DirectURL(pooled, ""); got != direct {
+		t.Errorf("DirectURL(pooled) = %s", got)
+	}
+	if got := DirectURL(direct, ""); got != direct {
+		t.Errorf("DirectURL(direct) = %s", got)
+	}
+	if got := DirectURL(pooled, "postgres://explicit/db"); got != "postgres://explicit/db" {
+		t.Errorf("an explicit MIGRATION_DATABASE_URL is not used: %s", got)
+	}
+	if _, err := poolConfig(Options{URL: "postgres://u:secret@[::1"}); err == nil || strings.Contains(err.Error(), "secret") {
+		t.Errorf("bad URL: %v", err)
+	}
+}
