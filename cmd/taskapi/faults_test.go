@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,33 +17,6 @@ import (
 	"taskapi/internal/apitest"
 	"taskapi/internal/testdb"
 )
-
-var (
-	binaryOnce sync.Once
-	binaryPath string
-	binaryErr  error
-)
-
-// binary builds cmd/taskapi once per test run, for tests that signal a real process.
-func binary(t *testing.T) string {
-	t.Helper()
-	binaryOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "taskapi-bin-")
-		if err != nil {
-			binaryErr = err
-			return
-		}
-		binaryPath = filepath.Join(dir, "taskapi")
-		out, err := exec.Command("go", "build", "-o", binaryPath, ".").CombinedOutput()
-		if err != nil {
-			binaryErr = fmt.Errorf("%v\n%s", err, out)
-		}
-	})
-	if binaryErr != nil {
-		t.Fatalf("building taskapi: %v", binaryErr)
-	}
-	return binaryPath
-}
 
 // ackedTasksExist checks that every task a client was told about (a 201) is in the database,
 // and that the database holds no task nobody was told about.
@@ -72,20 +42,9 @@ func ackedTasksExist(t *testing.T, url string, acked []string) {
 // every acknowledged create is in the database.
 func TestGracefulShutdownUnderLoad(t *testing.T) {
 	url := testdb.URL(t)
-	addr := freeAddr(t)
-	cmd := exec.Command(binary(t))
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+url, "BETTER_AUTH_SECRET="+secret, "ADDR="+addr,
+	p := apitest.StartBinary(t, "DATABASE_URL="+url, "BETTER_AUTH_SECRET="+secret,
 		"RATE_LIMIT_RPS=0", "SHUTDOWN_TIMEOUT=20s", "LOG_LEVEL=warn")
-	logs := &apitest.LogBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	base := "http://" + addr
-	if err := testdb.WaitFor(30*time.Second, func() error { _, err := http.Get(base + "/healthz"); return err }); err != nil {
-		t.Fatalf("not serving: %v\n%s", err, logs)
-	}
+	cmd, logs, base := p.Cmd, p.Logs, p.BaseURL
 
 	c := apitest.NewClient(t, base, []byte(secret))
 	c.HTTP = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
@@ -144,15 +103,13 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitErr := make(chan error, 1)
-	go func() { waitErr <- cmd.Wait() }()
 	select {
-	case err := <-waitErr:
-		if err != nil {
-			t.Errorf("taskapi exited with %v after SIGTERM\n%s", err, logs)
-		}
+	case <-p.Exited:
 	case <-time.After(30 * time.Second):
 		t.Fatalf("taskapi did not exit after SIGTERM\n%s", logs)
+	}
+	if !cmd.ProcessState.Success() {
+		t.Errorf("taskapi exited with %v after SIGTERM\n%s", cmd.ProcessState, logs)
 	}
 	time.Sleep(100 * time.Millisecond) // a few more attempts, all refused
 	close(stop)

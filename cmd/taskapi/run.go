@@ -84,9 +84,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 
-	verifier, err := auth.NewVerifier(auth.Options{
-		Secret: cfg.Auth.Secret, Issuer: cfg.Auth.Issuer, Audience: cfg.Auth.Audience, Leeway: cfg.Auth.Leeway,
-	})
+	background, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	verifier, err := newVerifier(background, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		MaxHeaderBytes: 1 << 20,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("serving", "addr", listener.Addr().String(), "auth", verifier.Mode(), "dev", cfg.Dev,
+	authMode, _ := verifier.Mode()
+	logger.Info("serving", "addr", listener.Addr().String(), "auth", authMode, "dev", cfg.Dev,
 		"db_exec_mode", pool.Config().ConnConfig.DefaultQueryExecMode.String(), "rate_limit", limiterName(cfg))
 	if cfg.Dev {
 		if err := printDevBanner(stdout, cfg, listener.Addr()); err != nil {
@@ -140,8 +141,6 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 
-	background, stopBackground := context.WithCancel(ctx)
-	defer stopBackground()
 	go expireIdempotencyKeys(background, service, logger)
 
 	served := make(chan error, 1)
@@ -200,6 +199,27 @@ func migrateOnStart(ctx context.Context, cfg config.Config, logger *slog.Logger,
 		pool = directPool
 	}
 	return migrate(ctx, pool, logger, "up", io.Discard)
+}
+
+// newVerifier sets up token verification: the shared secret, Better Auth's JWKS, or both.
+// The key set is fetched now and kept fresh until ctx ends; if the auth server is down the
+// service still starts, and /readyz says why tokens cannot be verified yet.
+func newVerifier(ctx context.Context, cfg config.Config, logger *slog.Logger) (*auth.Verifier, error) {
+	opts := auth.Options{
+		Secret: cfg.Auth.Secret, Issuer: cfg.Auth.Issuer, Audience: cfg.Auth.Audience, Leeway: cfg.Auth.Leeway,
+		KeysIssuer: cfg.Auth.KeysIssuer, KeysAudience: cfg.Auth.KeysAudience,
+	}
+	if cfg.Auth.JWKSURL != "" {
+		opts.Keys = auth.NewKeySet(auth.KeySetOptions{
+			URL:          cfg.Auth.JWKSURL,
+			Refresh:      cfg.Auth.JWKSRefresh,
+			MinRefetch:   cfg.Auth.JWKSMinRefetch,
+			FetchTimeout: cfg.Auth.JWKSFetchTimeout,
+			Logger:       logger,
+		})
+		opts.Keys.Start(ctx)
+	}
+	return auth.NewVerifier(opts)
 }
 
 // newLimiter builds the per-user rate limiter: in Redis when REDIS_URL is set (shared by all

@@ -163,7 +163,7 @@ func TestBadConfigurationNamesEveryProblem(t *testing.T) {
 	t.Setenv("LOG_LEVEL", "")
 	t.Setenv("ADDR", "")
 	t.Setenv("REQUEST_TIMEOUT", "")
-	if err := run(context.Background(), nil, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "BETTER_AUTH_SECRET is required") {
+	if err := run(context.Background(), nil, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "BETTER_AUTH_SECRET (at least 32 bytes) or BETTER_AUTH_URL is required") {
 		t.Errorf("without a secret and without --dev: %v", err)
 	}
 }

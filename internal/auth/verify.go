@@ -1,5 +1,11 @@
 // Package auth verifies the bearer tokens that Better Auth issues and carries the caller's
 // user id on the request context.
+//
+// Two modes, either or both: a shared secret (HS256 with BETTER_AUTH_SECRET), and Better
+// Auth's JWKS (asymmetric keys from its jwt plugin). The algorithm a token is checked with
+// comes from the mode and the key, never from the token alone: an HS256 token is only ever
+// checked with the secret, an asymmetric one only with a JWKS key whose own algorithm it
+// names.
 package auth
 
 import (
@@ -9,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +32,8 @@ const (
 	ReasonMissing        = "missing bearer token"
 	ReasonMalformed      = "malformed token"
 	ReasonAlgorithm      = "token algorithm not accepted"
+	ReasonKeyAlgorithm   = "token algorithm does not match its key"
+	ReasonUnknownKey     = "unknown signing key (kid)"
 	ReasonSignature      = "invalid token signature"
 	ReasonExpired        = "token expired"
 	ReasonNotYetValid    = "token not valid yet (nbf)"
@@ -39,13 +48,21 @@ const (
 // so the HTTP layer can answer with a challenge that carries no error code (RFC 6750 §3.1).
 var ErrMissingToken = errors.New(ReasonMissing)
 
-// Options configure a Verifier.
+// Options configure a Verifier: at least one of Secret and Keys.
 type Options struct {
-	// Secret is the shared HS256 key (BETTER_AUTH_SECRET as raw bytes).
+	// Secret is the shared HS256 key (BETTER_AUTH_SECRET as raw bytes); nil: no HS256.
 	Secret []byte
-	// Issuer and Audience, when set, must match the token's iss and aud.
+	// Issuer and Audience, when set, must match the iss and aud of HS256 tokens.
 	Issuer   string
 	Audience string
+
+	// Keys is Better Auth's JWKS; nil: no asymmetric tokens.
+	Keys *KeySet
+	// KeysIssuer and KeysAudience must match the iss and aud of tokens signed with Keys
+	// (Better Auth sets both to its base URL).
+	KeysIssuer   string
+	KeysAudience string
+
 	// Leeway absorbs clock skew when checking exp, nbf and iat.
 	Leeway time.Duration
 	// Now is the clock; nil means time.Now.
@@ -54,53 +71,90 @@ type Options struct {
 
 // Verifier checks tokens and returns the user id they carry.
 type Verifier struct {
-	parseOptions []jwt.ParseOption
+	secret         []byte
+	keys           *KeySet
+	secretValidate []jwt.ParseOption
+	keysValidate   []jwt.ParseOption
 }
 
-// NewVerifier returns a verifier that accepts HS256 tokens signed with opts.Secret.
+// NewVerifier returns a verifier for the configured modes.
 func NewVerifier(opts Options) (*Verifier, error) {
-	if len(opts.Secret) == 0 {
-		return nil, errors.New("auth: no secret")
+	if len(opts.Secret) == 0 && opts.Keys == nil {
+		return nil, errors.New("auth: neither a secret nor a key set")
 	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
 	}
-	parseOptions := []jwt.ParseOption{
-		// The key is pinned to HS256: the token's own alg header cannot choose another
-		// algorithm, and jku/x5u/jwk headers are never consulted.
-		jwt.WithKey(jwa.HS256, opts.Secret),
-		jwt.WithValidate(true),
-		jwt.WithAcceptableSkew(opts.Leeway),
-		jwt.WithClock(jwt.ClockFunc(now)),
-		jwt.WithRequiredClaim(jwt.ExpirationKey),
+	validate := func(issuer, audience string) []jwt.ParseOption {
+		o := []jwt.ParseOption{
+			jwt.WithValidate(true),
+			jwt.WithAcceptableSkew(opts.Leeway),
+			jwt.WithClock(jwt.ClockFunc(now)),
+			jwt.WithRequiredClaim(jwt.ExpirationKey),
+		}
+		if issuer != "" {
+			o = append(o, jwt.WithIssuer(issuer))
+		}
+		if audience != "" {
+			o = append(o, jwt.WithAudience(audience))
+		}
+		return o
 	}
-	if opts.Issuer != "" {
-		parseOptions = append(parseOptions, jwt.WithIssuer(opts.Issuer))
-	}
-	if opts.Audience != "" {
-		parseOptions = append(parseOptions, jwt.WithAudience(opts.Audience))
-	}
-	return &Verifier{parseOptions: parseOptions}, nil
+	return &Verifier{
+		secret:         opts.Secret,
+		keys:           opts.Keys,
+		secretValidate: validate(opts.Issuer, opts.Audience),
+		keysValidate:   validate(opts.KeysIssuer, opts.KeysAudience),
+	}, nil
 }
 
-// Mode describes how tokens are verified, for the startup log and /readyz.
-func (v *Verifier) Mode() string { return "hs256: shared secret" }
+// Mode describes how tokens are verified, for the startup log and /readyz. ok is false when
+// tokens cannot be verified at all yet (the JWKS was never fetched and there is no secret).
+func (v *Verifier) Mode() (description string, ok bool) {
+	var modes []string
+	ok = len(v.secret) > 0
+	if ok {
+		modes = append(modes, "hs256: shared secret")
+	}
+	if v.keys != nil {
+		status, keysOK := v.keys.Status()
+		modes = append(modes, status)
+		ok = ok || keysOK
+	}
+	return strings.Join(modes, "; "), ok
+}
 
-// Verify checks a compact JWS token and returns its sub. Every failure is a
-// *problem.Error of kind Unauthorized whose detail is one of the Reason constants.
-func (v *Verifier) Verify(_ context.Context, token string) (string, error) {
+// Verify checks a compact JWS token and returns its sub. Every failure is a *problem.Error:
+// Unauthorized with one of the Reason constants as detail, or Unavailable when the key set
+// has never been fetched.
+func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
 	if token == "" {
 		return "", problem.Wrap(problem.Unauthorized, ReasonMissing, ErrMissingToken)
 	}
-	alg, err := headerAlgorithm(token)
+	header, err := readHeader(token)
 	if err != nil {
 		return "", refuse(ReasonMalformed, err)
 	}
-	if alg != jwa.HS256.String() {
-		return "", refuse(ReasonAlgorithm, fmt.Errorf("alg %.20q", alg))
+	var options []jwt.ParseOption
+	switch alg := jwa.SignatureAlgorithm(header.Alg); {
+	case alg == jwa.HS256 && len(v.secret) > 0:
+		options = append([]jwt.ParseOption{jwt.WithKey(jwa.HS256, v.secret)}, v.secretValidate...)
+	case slices.Contains(Accepted, alg) && v.keys != nil:
+		key, err := v.keys.lookup(ctx, header.Kid)
+		switch {
+		case errors.Is(err, errKeysUnavailable):
+			return "", problem.Wrap(problem.Unavailable, "the signing keys are unavailable; retry shortly", err)
+		case err != nil:
+			return "", refuse(ReasonUnknownKey, err)
+		case !slices.Contains(key.algs, alg):
+			return "", refuse(ReasonKeyAlgorithm, fmt.Errorf("alg %s, key allows %v", alg, key.algs))
+		}
+		options = append([]jwt.ParseOption{jwt.WithKey(alg, key.key)}, v.keysValidate...)
+	default:
+		return "", refuse(ReasonAlgorithm, fmt.Errorf("alg %.20q", header.Alg))
 	}
-	parsed, err := jwt.ParseString(token, v.parseOptions...)
+	parsed, err := jwt.ParseString(token, options...)
 	if err != nil {
 		return "", refuse(reason(err), err)
 	}
@@ -135,24 +189,27 @@ func reason(err error) string {
 	}
 }
 
-// headerAlgorithm reads alg from a compact token's header without trusting anything else in
-// it. Only the compact form (three base64url parts) is a token here; jwx would also take the
-// JSON serialization, which Better Auth never sends.
-func headerAlgorithm(token string) (string, error) {
-	header, rest, ok := strings.Cut(token, ".")
+type header struct {
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+}
+
+// readHeader reads alg and kid from a compact token's header without trusting anything else
+// in it (jku, x5u and jwk are never looked at). Only the compact form (three base64url
+// parts) is a token here; jwx would also take the JSON serialization, which Better Auth
+// never sends.
+func readHeader(token string) (header, error) {
+	first, rest, ok := strings.Cut(token, ".")
 	if !ok || strings.Count(rest, ".") != 1 {
-		return "", errors.New("not three dot-separated parts")
+		return header{}, errors.New("not three dot-separated parts")
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(header)
+	raw, err := base64.RawURLEncoding.DecodeString(first)
 	if err != nil {
-		return "", fmt.Errorf("header: %w", err)
+		return header{}, fmt.Errorf("header: %w", err)
 	}
-	var h struct {
-		Alg string `json:"alg"`
+	var h header
+	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&h); err != nil {
+		return header{}, fmt.Errorf("header: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&h); err != nil {
-		return "", fmt.Errorf("header: %w", err)
-	}
-	return h.Alg, nil
+	return h, nil
 }

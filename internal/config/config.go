@@ -70,14 +70,27 @@ type Config struct {
 	Dev bool
 }
 
-// Auth is how bearer tokens are verified.
+// Auth is how bearer tokens are verified: with the shared Secret (HS256), with the keys at
+// JWKSURL (Better Auth's jwt plugin), or both.
 type Auth struct {
 	Secret Secret
 	// SecretGenerated is true when --dev made up a secret for this run.
 	SecretGenerated bool
-	Issuer          string
-	Audience        string
-	Leeway          time.Duration
+	// Issuer and Audience are JWT_ISSUER and JWT_AUDIENCE: checked on every token when set.
+	Issuer   string
+	Audience string
+	Leeway   time.Duration
+
+	// JWKSURL is JWKS_URL, or BETTER_AUTH_URL + /api/auth/jwks; "" means no JWKS mode.
+	JWKSURL string
+	// KeysIssuer and KeysAudience are what JWKS-signed tokens must carry: JWT_ISSUER and
+	// JWT_AUDIENCE when set, else BETTER_AUTH_URL (Better Auth's defaults).
+	KeysIssuer   string
+	KeysAudience string
+	// JWKSRefresh, JWKSMinRefetch and JWKSFetchTimeout tune the key cache.
+	JWKSRefresh      time.Duration
+	JWKSMinRefetch   time.Duration
+	JWKSFetchTimeout time.Duration
 }
 
 // RateLimit is a token bucket per user: Burst requests at once, refilled at RPS per second.
@@ -105,6 +118,11 @@ type env struct {
 	DBStatementTimeout   string `envconfig:"DB_STATEMENT_TIMEOUT" default:"5s"`
 	DBMaxConns           string `envconfig:"DB_MAX_CONNS" default:"0"`
 	Secret               string `envconfig:"BETTER_AUTH_SECRET"`
+	BetterAuthURL        string `envconfig:"BETTER_AUTH_URL"`
+	JWKSURL              string `envconfig:"JWKS_URL"`
+	JWKSRefresh          string `envconfig:"JWKS_REFRESH_INTERVAL" default:"5m"`
+	JWKSMinRefetch       string `envconfig:"JWKS_MIN_REFETCH_INTERVAL" default:"10s"`
+	JWKSFetchTimeout     string `envconfig:"JWKS_FETCH_TIMEOUT" default:"5s"`
 	Issuer               string `envconfig:"JWT_ISSUER"`
 	Audience             string `envconfig:"JWT_AUDIENCE"`
 	Leeway               string `envconfig:"JWT_LEEWAY" default:"30s"`
@@ -176,16 +194,33 @@ func parse(raw env, dev bool) (Config, error) {
 	cfg.DBStatementTimeout = p.durationOrZero("DB_STATEMENT_TIMEOUT", raw.DBStatementTimeout)
 	cfg.DBMaxConns = int32(p.count("DB_MAX_CONNS", raw.DBMaxConns, 0, 10000))
 
+	betterAuth := strings.TrimRight(raw.BetterAuthURL, "/")
+	if betterAuth != "" && !isHTTPURL(betterAuth) {
+		p.addf("BETTER_AUTH_URL must be the http(s) base URL of Better Auth, not %q", raw.BetterAuthURL)
+	}
+	cfg.Auth.JWKSURL = raw.JWKSURL
+	if cfg.Auth.JWKSURL == "" && betterAuth != "" {
+		cfg.Auth.JWKSURL = betterAuth + "/api/auth/jwks"
+	}
+	if raw.JWKSURL != "" && !isHTTPURL(raw.JWKSURL) {
+		p.addf("JWKS_URL must be an http(s) URL, not %q", raw.JWKSURL)
+	}
+	cfg.Auth.KeysIssuer, cfg.Auth.KeysAudience = firstOf(raw.Issuer, betterAuth), firstOf(raw.Audience, betterAuth)
+	cfg.Auth.JWKSRefresh = p.duration("JWKS_REFRESH_INTERVAL", raw.JWKSRefresh)
+	cfg.Auth.JWKSMinRefetch = p.durationOrZero("JWKS_MIN_REFETCH_INTERVAL", raw.JWKSMinRefetch)
+	cfg.Auth.JWKSFetchTimeout = p.duration("JWKS_FETCH_TIMEOUT", raw.JWKSFetchTimeout)
+
 	switch {
 	case raw.Secret != "":
 		cfg.Auth.Secret = Secret(raw.Secret)
 		if len(cfg.Auth.Secret) < MinSecretBytes {
 			p.addf("BETTER_AUTH_SECRET must be at least %d bytes, it has %d", MinSecretBytes, len(cfg.Auth.Secret))
 		}
+	case cfg.Auth.JWKSURL != "": // asymmetric keys only
 	case cfg.Dev:
 		cfg.Auth.Secret, cfg.Auth.SecretGenerated = randomSecret(), true
 	default:
-		p.addf("BETTER_AUTH_SECRET is required (at least %d bytes; or run with --dev to generate one)", MinSecretBytes)
+		p.addf("BETTER_AUTH_SECRET (at least %d bytes) or BETTER_AUTH_URL is required (or run with --dev to generate a secret)", MinSecretBytes)
 	}
 	cfg.Auth.Leeway = p.durationOrZero("JWT_LEEWAY", raw.Leeway)
 
@@ -232,6 +267,20 @@ func parse(raw env, dev bool) (Config, error) {
 		return Config{}, p
 	}
 	return cfg, nil
+}
+
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 func randomSecret() Secret {

@@ -89,6 +89,7 @@ func TestParseNamesEveryProblem(t *testing.T) {
 func TestSecret(t *testing.T) {
 	for _, tc := range []struct {
 		secret, environment string
+		betterAuth          string
 		dev                 bool
 		ok, generated       bool
 	}{
@@ -97,11 +98,14 @@ func TestSecret(t *testing.T) {
 		{secret: ""},
 		{secret: "", dev: true, ok: true, generated: true},
 		{secret: "", environment: "development", ok: true, generated: true},
-		{secret: strings.Repeat("é", 16), ok: true},  // 32 bytes: the rule counts bytes, the key is bytes
-		{secret: strings.Repeat("x", 31), dev: true}, // --dev does not excuse a short secret
+		{secret: strings.Repeat("é", 16), ok: true},                    // 32 bytes: the rule counts bytes, the key is bytes
+		{secret: strings.Repeat("x", 31), dev: true},                   // --dev does not excuse a short secret
+		{secret: "", betterAuth: "https://auth.example.com", ok: true}, // JWKS only
+		{secret: "", betterAuth: "auth.example.com"},                   // not a URL
 	} {
 		raw := defaults()
 		raw.Secret = tc.secret
+		raw.BetterAuthURL = tc.betterAuth
 		if tc.environment != "" {
 			raw.Environment = tc.environment
 		}
@@ -110,7 +114,7 @@ func TestSecret(t *testing.T) {
 			t.Errorf("%+v: err %v", tc, err)
 			continue
 		}
-		if tc.ok && (cfg.Auth.SecretGenerated != tc.generated || len(cfg.Auth.Secret) < MinSecretBytes) {
+		if tc.ok && tc.betterAuth == "" && (cfg.Auth.SecretGenerated != tc.generated || len(cfg.Auth.Secret) < MinSecretBytes) {
 			t.Errorf("%+v: generated %v, %d bytes", tc, cfg.Auth.SecretGenerated, len(cfg.Auth.Secret))
 		}
 	}
@@ -146,5 +150,31 @@ func TestDotEnvIsHonouredButTheEnvironmentWins(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "missing.env"), true); err != nil {
 		t.Errorf("a missing .env is an error: %v", err)
+	}
+}
+
+func TestBetterAuthURLConfiguresJWKS(t *testing.T) {
+	raw := defaults()
+	raw.Secret = ""
+	raw.BetterAuthURL = "https://auth.example.com/"
+	cfg, err := parse(raw, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := cfg.Auth
+	if a.JWKSURL != "https://auth.example.com/api/auth/jwks" || a.KeysIssuer != "https://auth.example.com" ||
+		a.KeysAudience != "https://auth.example.com" || a.Secret != nil || a.Issuer != "" {
+		t.Errorf("BETTER_AUTH_URL alone: %+v", a)
+	}
+	raw.JWKSURL = "https://keys.example.com/jwks.json"
+	raw.Issuer, raw.Audience = "https://issuer.example.com", "my-api"
+	raw.Secret = strings.Repeat("s", 32)
+	cfg, err = parse(raw, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a = cfg.Auth
+	if a.JWKSURL != raw.JWKSURL || a.KeysIssuer != raw.Issuer || a.KeysAudience != "my-api" || a.Secret == nil {
+		t.Errorf("overrides and both modes: %+v", a)
 	}
 }

@@ -14,9 +14,9 @@ import (
 // ops serves liveness and readiness. They are not behind authentication (the spec gives them
 // `security: []`) and never say more than whether each dependency works.
 type ops struct {
-	ping     func(context.Context) error
-	authMode string
-	logger   *slog.Logger
+	ping       func(context.Context) error
+	authStatus func() (string, bool)
+	logger     *slog.Logger
 }
 
 func (o ops) health(c echo.Context) error {
@@ -26,11 +26,15 @@ func (o ops) health(c echo.Context) error {
 func (o ops) ready(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	checks := api.Checks{Database: "ok", Auth: o.authMode}
-	if err := o.ping(ctx); err != nil {
+	authStatus, authOK := o.authStatus()
+	checks := api.Checks{Database: "ok", Auth: authStatus}
+	dbErr := o.ping(ctx)
+	if dbErr != nil {
 		// The cause is for the logs; the body only says which dependency failed.
-		o.logger.WarnContext(ctx, "not ready", "request_id", requestIDOf(c), "err", err)
+		o.logger.WarnContext(ctx, "not ready", "request_id", requestIDOf(c), "err", dbErr)
 		checks.Database = "unreachable"
+	}
+	if dbErr != nil || !authOK {
 		c.Response().Header().Set(echo.HeaderRetryAfter, "1")
 		c.Response().Header().Set(echo.HeaderContentType, problemJSON)
 		c.Response().WriteHeader(http.StatusServiceUnavailable)
@@ -38,11 +42,22 @@ func (o ops) ready(c echo.Context) error {
 			Type:      "urn:taskapi:problem:unavailable",
 			Title:     http.StatusText(http.StatusServiceUnavailable),
 			Status:    http.StatusServiceUnavailable,
-			Detail:    "not ready: the database is unreachable",
+			Detail:    notReady(dbErr != nil, !authOK),
 			Instance:  new(c.Request().URL.Path),
 			RequestId: new(requestIDOf(c)),
 			Checks:    checks,
 		})
 	}
 	return c.JSON(http.StatusOK, api.Readiness{Status: api.Ready, Checks: checks})
+}
+
+func notReady(database, auth bool) string {
+	switch {
+	case database && auth:
+		return "not ready: the database is unreachable and no token can be verified yet"
+	case database:
+		return "not ready: the database is unreachable"
+	default:
+		return "not ready: no token can be verified yet (see checks.auth)"
+	}
 }

@@ -77,7 +77,7 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Use(contract.middleware)
 
 	api.RegisterHandlers(e, api.NewStrictHandler(d.Tasks, nil))
-	ops := ops{ping: d.Ping, authMode: d.Verifier.Mode(), logger: d.Logger}
+	ops := ops{ping: d.Ping, authStatus: d.Verifier.Mode, logger: d.Logger}
 	e.GET("/healthz", ops.health)
 	e.GET("/readyz", ops.ready)
 	docs.register(e)
