@@ -7,8 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	api "taskapi/gen/api"
 	"taskapi/internal/apitest"
@@ -119,4 +122,60 @@ func copyDir(t *testing.T, from, to string) {
 	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The breaking-change gate: openapi.yaml may not break clients of the last released contract
+// (api/released/openapi.yaml) unless info.version's major number went up.
+func TestNoBreakingChangeWithoutAMajorVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs oasdiff")
+	}
+	released, current := majorVersion(t, "api/released/openapi.yaml"), majorVersion(t, "openapi.yaml")
+	out, err := breakingChanges("api/released/openapi.yaml", "openapi.yaml")
+	if err != nil && current <= released {
+		t.Errorf("openapi.yaml breaks clients of the released contract (v%d); make it compatible or bump "+
+			"info.version to %d.0.0 and say why in api/CHANGELOG.md:\n%s", released, released+1, out)
+	}
+}
+
+// The gate does fail: a copy of the spec with a request property made required is refused.
+func TestBreakingChangeGateCatchesABreak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs oasdiff")
+	}
+	spec, err := os.ReadFile("openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(spec), "      required: [title]\n", "      required: [title, priority]\n", 1)
+	if broken == string(spec) {
+		t.Fatal("the mutation did not apply")
+	}
+	path := filepath.Join(t.TempDir(), "openapi.yaml")
+	if err := os.WriteFile(path, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := breakingChanges("openapi.yaml", path)
+	if err == nil || !strings.Contains(out, "request-property-became-required") {
+		t.Errorf("oasdiff let a breaking change through:\n%s", out)
+	}
+}
+
+func breakingChanges(base, revision string) (string, error) {
+	out, err := exec.Command("go", "tool", "oasdiff", "breaking", base, revision, "--fail-on", "ERR").CombinedOutput()
+	return string(out), err
+}
+
+func majorVersion(t *testing.T, path string) int {
+	t.Helper()
+	spec, err := openapi3.NewLoader().LoadFromFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	major, _, _ := strings.Cut(spec.Info.Version, ".")
+	n, err := strconv.Atoi(major)
+	if err != nil {
+		t.Fatalf("%s: info.version %q is not semantic", path, spec.Info.Version)
+	}
+	return n
 }

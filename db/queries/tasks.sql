@@ -186,3 +186,10 @@ WHERE user_id = @user_id
            AND (due_date IS NULL OR (due_date, id) < (sqlc.narg(after_key)::text::timestamptz, sqlc.narg(after_id)))))
 ORDER BY due_date DESC NULLS LAST, id DESC
 LIMIT @page_size;
+
+-- ToggleTaskCompleted flips completed in one statement, so two toggles never read the same
+-- old value (the Phase II route PATCH /api/{user_id}/tasks/{id}/complete).
+-- name: ToggleTaskCompleted :one
+UPDATE tasks SET completed = NOT completed
+WHERE user_id = @user_id AND id = @id
+RETURNING *;

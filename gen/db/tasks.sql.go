@@ -860,6 +860,39 @@ func (q *Queries) TaskExists(ctx context.Context, arg TaskExistsParams) (bool, e
 	return exists, err
 }
 
+const toggleTaskCompleted = `-- name: ToggleTaskCompleted :one
+UPDATE tasks SET completed = NOT completed
+WHERE user_id = $1 AND id = $2
+RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version
+`
+
+type ToggleTaskCompletedParams struct {
+	UserID string
+	ID     uuid.UUID
+}
+
+// ToggleTaskCompleted flips completed in one statement, so two toggles never read the same
+// old value (the Phase II route PATCH /api/{user_id}/tasks/{id}/complete).
+func (q *Queries) ToggleTaskCompleted(ctx context.Context, arg ToggleTaskCompletedParams) (Task, error) {
+	row := q.db.QueryRow(ctx, toggleTaskCompleted, arg.UserID, arg.ID)
+	var i Task
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Title,
+		&i.Description,
+		&i.Completed,
+		&i.CompletedAt,
+		&i.Priority,
+		&i.DueDate,
+		&i.Tags,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Version,
+	)
+	return i, err
+}
+
 const updateTask = `-- name: UpdateTask :one
 UPDATE tasks SET
     title       = coalesce($1, title),

@@ -102,17 +102,22 @@ func (s *Service) GetTask(ctx context.Context, req api.GetTaskRequestObject) (ap
 	if err != nil {
 		return nil, err
 	}
-	row, err := retryRead(ctx, func() (db.Task, error) {
-		return s.queries.GetTask(ctx, db.GetTaskParams{UserID: user, ID: req.Id})
-	})
+	row, err := s.get(ctx, user, req.Id)
 	if err != nil {
-		return nil, dbError(err)
+		return nil, err
 	}
 	tag := etag(row.Version)
 	if noneMatch(req.Params.IfNoneMatch, row.Version) {
 		return api.GetTask304Response{Headers: api.GetTask304ResponseHeaders{ETag: tag}}, nil
 	}
 	return api.GetTask200JSONResponse{Body: toAPI(row), Headers: api.GetTask200ResponseHeaders{ETag: tag}}, nil
+}
+
+func (s *Service) get(ctx context.Context, user string, id uuid.UUID) (db.Task, error) {
+	row, err := retryRead(ctx, func() (db.Task, error) {
+		return s.queries.GetTask(ctx, db.GetTaskParams{UserID: user, ID: id})
+	})
+	return row, dbError(err)
 }
 
 // ReplaceTask overwrites every editable field; absent fields take their defaults.
@@ -170,18 +175,24 @@ func (s *Service) DeleteTask(ctx context.Context, req api.DeleteTaskRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	versions := ifMatch(req.Params.IfMatch)
-	n, err := s.queries.DeleteTask(ctx, db.DeleteTaskParams{UserID: user, ID: req.Id, IfVersions: versions})
-	if err != nil {
-		return nil, dbError(err)
-	}
-	if n == 0 {
-		if versions != nil {
-			return nil, s.notFoundOrChanged(ctx, user, req.Id)
-		}
-		return nil, errTaskNotFound
+	if err := s.delete(ctx, user, req.Id, ifMatch(req.Params.IfMatch)); err != nil {
+		return nil, err
 	}
 	return api.DeleteTask204Response{}, nil
+}
+
+func (s *Service) delete(ctx context.Context, user string, id uuid.UUID, versions []int64) error {
+	n, err := s.queries.DeleteTask(ctx, db.DeleteTaskParams{UserID: user, ID: id, IfVersions: versions})
+	switch {
+	case err != nil:
+		return dbError(err)
+	case n == 1:
+		return nil
+	case versions != nil:
+		return s.notFoundOrChanged(ctx, user, id)
+	default:
+		return errTaskNotFound
+	}
 }
 
 // notFoundOrChanged explains a conditional write that wrote nothing. The write itself was the
