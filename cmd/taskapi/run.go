@@ -20,6 +20,7 @@ import (
 	"taskapi/internal/auth"
 	"taskapi/internal/config"
 	"taskapi/internal/httpapi"
+	"taskapi/internal/metrics"
 	"taskapi/internal/postgres"
 	"taskapi/internal/ratelimit"
 	"taskapi/internal/tasks"
@@ -100,6 +101,10 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	service := tasks.New(pool)
+	var m *metrics.Metrics
+	if cfg.Metrics {
+		m = metrics.New(pool)
+	}
 	handler, err := httpapi.New(httpapi.Deps{
 		Tasks:          service,
 		Verifier:       verifier,
@@ -112,6 +117,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		RequestTimeout: cfg.RequestTimeout,
 		Limiter:        limiter,
 		CORSOrigins:    cfg.CORSAllowedOrigins,
+		Metrics:        m,
 	})
 	if err != nil {
 		return err

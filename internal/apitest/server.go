@@ -13,6 +13,7 @@ import (
 	api "taskapi/gen/api"
 	"taskapi/internal/auth"
 	"taskapi/internal/httpapi"
+	"taskapi/internal/metrics"
 	"taskapi/internal/ratelimit"
 	"taskapi/internal/tasks"
 	"taskapi/internal/testdb"
@@ -29,6 +30,7 @@ type Options struct {
 	MaxHeaderBytes   int
 	Limiter          ratelimit.Limiter
 	CORSOrigins      []string
+	NoMetrics        bool
 	RequestTimeout   time.Duration
 	// Logs receives the server's JSON log lines (discarded when nil).
 	Logs io.Writer
@@ -65,6 +67,10 @@ func Start(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var m *metrics.Metrics
+	if !opts.NoMetrics {
+		m = metrics.New(pool)
+	}
 	handler, err := httpapi.New(httpapi.Deps{
 		Tasks:          tasks.New(pool),
 		Verifier:       verifier,
@@ -77,6 +83,7 @@ func Start(t testing.TB, opts Options) *Server {
 		RequestTimeout: opts.RequestTimeout,
 		Limiter:        opts.Limiter,
 		CORSOrigins:    opts.CORSOrigins,
+		Metrics:        m,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -65,6 +65,8 @@ type Config struct {
 	RedisURL string
 	// CORSAllowedOrigins are the exact origins browsers may call the API from.
 	CORSAllowedOrigins []string
+	// Metrics serves /metrics and records what it reports.
+	Metrics bool
 
 	// Dev is the development mode (--dev or TASKAPI_ENV=development).
 	Dev bool
@@ -134,6 +136,7 @@ type env struct {
 	RateLimitBurst       string `envconfig:"RATE_LIMIT_BURST" default:"40"`
 	RedisURL             string `envconfig:"REDIS_URL"`
 	CORSOrigins          string `envconfig:"CORS_ALLOWED_ORIGINS"`
+	Metrics              string `envconfig:"METRICS_ENABLED" default:"true"`
 	RequestTimeout       string `envconfig:"REQUEST_TIMEOUT" default:"10s"`
 	ShutdownTimeout      string `envconfig:"SHUTDOWN_TIMEOUT" default:"15s"`
 	Environment          string `envconfig:"TASKAPI_ENV" default:"production"`
@@ -245,6 +248,7 @@ func parse(raw env, dev bool) (Config, error) {
 		cfg.RateLimit.RPS = rps
 	}
 	cfg.RateLimit.Burst = p.count("RATE_LIMIT_BURST", raw.RateLimitBurst, 1, 1_000_000)
+	cfg.Metrics = p.bool("METRICS_ENABLED", raw.Metrics)
 	if raw.RedisURL != "" {
 		if _, err := url.Parse(raw.RedisURL); err != nil || !strings.HasPrefix(raw.RedisURL, "redis") {
 			p.addf("REDIS_URL must be a redis:// or rediss:// URL")

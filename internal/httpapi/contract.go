@@ -24,6 +24,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"taskapi/internal/auth"
+	"taskapi/internal/metrics"
 	"taskapi/internal/problem"
 	"taskapi/internal/ratelimit"
 )
@@ -36,6 +37,7 @@ type contract struct {
 	operations map[string]*operation // by "METHOD /echo/:path"
 	verifier   *auth.Verifier
 	limiter    ratelimit.Limiter
+	metrics    *metrics.Metrics
 	logger     *slog.Logger
 	maxBody    int64
 	options    *openapi3filter.Options
@@ -48,11 +50,12 @@ type operation struct {
 	body    *openapi3.RequestBody
 }
 
-func newContract(spec *openapi3.T, verifier *auth.Verifier, limiter ratelimit.Limiter, logger *slog.Logger, maxBody int64) (*contract, error) {
+func newContract(spec *openapi3.T, verifier *auth.Verifier, limiter ratelimit.Limiter, m *metrics.Metrics, logger *slog.Logger, maxBody int64) (*contract, error) {
 	k := &contract{
 		operations: map[string]*operation{},
 		verifier:   verifier,
 		limiter:    limiter,
+		metrics:    m,
 		logger:     logger,
 		maxBody:    maxBody,
 		options: &openapi3filter.Options{
@@ -120,6 +123,13 @@ func (k *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if op.secured {
 			user, err := k.verifier.Verify(req.Context(), bearerToken(req))
 			if err != nil {
+				if k.metrics != nil {
+					reason := "unavailable"
+					if p, ok := errors.AsType[*problem.Error](err); ok && p.Kind == problem.Unauthorized {
+						reason = p.Detail
+					}
+					k.metrics.AuthFailure(reason)
+				}
 				return err
 			}
 			req = req.WithContext(auth.WithUser(req.Context(), user))

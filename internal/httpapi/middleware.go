@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"taskapi/internal/auth"
+	"taskapi/internal/metrics"
 )
 
 const requestIDKey = "request_id"
@@ -36,10 +37,10 @@ func requestIDOf(c echo.Context) string {
 	return id
 }
 
-// logRequests writes one structured line per request. It logs the route template, not the
-// URL, so query text (which can be personal: q=...) stays out of the logs, and of the token
-// only the user id.
-func logRequests(logger *slog.Logger) echo.MiddlewareFunc {
+// observe writes one structured line per request and counts it in the metrics. It logs the
+// route template, not the URL, so query text (which can be personal: q=...) stays out of the
+// logs, and of the token only the user id.
+func observe(logger *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -47,13 +48,21 @@ func logRequests(logger *slog.Logger) echo.MiddlewareFunc {
 			if err != nil {
 				c.Error(err) // write the response now, so its status is what gets logged
 			}
+			took := time.Since(start)
+			route := c.Path()
+			if route == "" {
+				route = "unmatched" // keeps arbitrary URLs out of the metrics' labels
+			}
+			if m != nil {
+				m.ObserveRequest(route, c.Request().Method, c.Response().Status, took)
+			}
 			attrs := []slog.Attr{
 				slog.String("request_id", requestIDOf(c)),
 				slog.String("method", c.Request().Method),
-				slog.String("route", c.Path()),
+				slog.String("route", route),
 				slog.Int("status", c.Response().Status),
 				slog.Int64("bytes", c.Response().Size),
-				slog.Duration("duration", time.Since(start)),
+				slog.Duration("duration", took),
 			}
 			if user, ok := auth.UserID(c.Request().Context()); ok {
 				attrs = append(attrs, slog.String("user_id", user))

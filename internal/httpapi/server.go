@@ -16,6 +16,7 @@ import (
 
 	api "taskapi/gen/api"
 	"taskapi/internal/auth"
+	"taskapi/internal/metrics"
 	"taskapi/internal/problem"
 	"taskapi/internal/ratelimit"
 )
@@ -42,11 +43,13 @@ type Deps struct {
 	Limiter ratelimit.Limiter
 	// CORSOrigins are the browser origins allowed to call the API; none disables CORS.
 	CORSOrigins []string
+	// Metrics records requests and authentication failures and serves /metrics; nil: none.
+	Metrics *metrics.Metrics
 }
 
 // New returns the complete HTTP handler.
 func New(d Deps) (*echo.Echo, error) {
-	contract, err := newContract(d.Spec, d.Verifier, d.Limiter, d.Logger, d.MaxBodyBytes)
+	contract, err := newContract(d.Spec, d.Verifier, d.Limiter, d.Metrics, d.Logger, d.MaxBodyBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +64,7 @@ func New(d Deps) (*echo.Echo, error) {
 
 	e.Use(
 		requestID,
-		logRequests(d.Logger),
+		observe(d.Logger, d.Metrics),
 		limitHeaders(d.MaxHeaderBytes),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -80,6 +83,9 @@ func New(d Deps) (*echo.Echo, error) {
 	ops := ops{ping: d.Ping, authStatus: d.Verifier.Mode, logger: d.Logger}
 	e.GET("/healthz", ops.health)
 	e.GET("/readyz", ops.ready)
+	if d.Metrics != nil {
+		e.GET("/metrics", echo.WrapHandler(d.Metrics.Handler()))
+	}
 	docs.register(e)
 
 	// Every route the server has must be in the spec (or the contract middleware would let
