@@ -324,16 +324,16 @@ type Task struct {
 	Completed bool `json:"completed"`
 
 	// CompletedAt When the task was last completed; `null` while it is open.
-	CompletedAt nullable.Nullable[time.Time] `json:"completed_at"`
+	CompletedAt *time.Time `json:"completed_at"`
 
 	// CreatedAt Example: 2026-11-26T09:00:00Z
 	CreatedAt time.Time `json:"created_at"`
 
 	// Description Example: Two litres, semi-skimmed
-	Description nullable.Nullable[string] `json:"description"`
+	Description *string `json:"description"`
 
 	// DueDate Example: 2026-12-01T17:00:00Z
-	DueDate nullable.Nullable[time.Time] `json:"due_date"`
+	DueDate *time.Time `json:"due_date"`
 
 	// Id Assigned by the server.
 	//
@@ -406,7 +406,7 @@ type TaskPage struct {
 	// NextCursor Pass as `cursor` to get the next page; `null` on the last page.
 	//
 	// Example: eyJ2IjoxLCJzIjoiLWNyZWF0ZWRfYXQifQ
-	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	NextCursor *string `json:"next_cursor"`
 }
 
 // TaskPatch A JSON merge patch of a task: absent fields are kept, `null` clears `description` or
@@ -1148,18 +1148,18 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 		Handler: si,
 	}
 
-	router.GET(options.BaseURL+"/api/tasks", wrapper.ListTasks, options.OperationMiddlewares["listTasks"]...)
-	router.POST(options.BaseURL+"/api/tasks", wrapper.CreateTask, options.OperationMiddlewares["createTask"]...)
-	router.DELETE(options.BaseURL+"/api/tasks/:id", wrapper.DeleteTask, options.OperationMiddlewares["deleteTask"]...)
-	router.GET(options.BaseURL+"/api/tasks/:id", wrapper.GetTask, options.OperationMiddlewares["getTask"]...)
-	router.PATCH(options.BaseURL+"/api/tasks/:id", wrapper.UpdateTask, options.OperationMiddlewares["updateTask"]...)
-	router.PUT(options.BaseURL+"/api/tasks/:id", wrapper.ReplaceTask, options.OperationMiddlewares["replaceTask"]...)
 	router.GET(options.BaseURL+"/api/:user_id/tasks", wrapper.CompatListTasks, options.OperationMiddlewares["compatListTasks"]...)
 	router.POST(options.BaseURL+"/api/:user_id/tasks", wrapper.CompatCreateTask, options.OperationMiddlewares["compatCreateTask"]...)
 	router.DELETE(options.BaseURL+"/api/:user_id/tasks/:id", wrapper.CompatDeleteTask, options.OperationMiddlewares["compatDeleteTask"]...)
 	router.GET(options.BaseURL+"/api/:user_id/tasks/:id", wrapper.CompatGetTask, options.OperationMiddlewares["compatGetTask"]...)
 	router.PUT(options.BaseURL+"/api/:user_id/tasks/:id", wrapper.CompatReplaceTask, options.OperationMiddlewares["compatReplaceTask"]...)
 	router.PATCH(options.BaseURL+"/api/:user_id/tasks/:id/complete", wrapper.CompatToggleTask, options.OperationMiddlewares["compatToggleTask"]...)
+	router.GET(options.BaseURL+"/api/tasks", wrapper.ListTasks, options.OperationMiddlewares["listTasks"]...)
+	router.POST(options.BaseURL+"/api/tasks", wrapper.CreateTask, options.OperationMiddlewares["createTask"]...)
+	router.DELETE(options.BaseURL+"/api/tasks/:id", wrapper.DeleteTask, options.OperationMiddlewares["deleteTask"]...)
+	router.GET(options.BaseURL+"/api/tasks/:id", wrapper.GetTask, options.OperationMiddlewares["getTask"]...)
+	router.PATCH(options.BaseURL+"/api/tasks/:id", wrapper.UpdateTask, options.OperationMiddlewares["updateTask"]...)
+	router.PUT(options.BaseURL+"/api/tasks/:id", wrapper.ReplaceTask, options.OperationMiddlewares["replaceTask"]...)
 
 }
 

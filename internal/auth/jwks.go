@@ -46,6 +46,7 @@ type KeySet struct {
 
 	mu          sync.RWMutex
 	keys        map[string]verificationKey // by kid
+	gen         uint64                     // counts successful fetches: cached verifications are per set
 	fetchedAt   time.Time                  // last successful fetch
 	attemptedAt time.Time                  // last fetch, successful or not
 	lastErr     error
@@ -123,6 +124,13 @@ func (s *KeySet) lookup(ctx context.Context, kid string) (verificationKey, error
 
 var errUnknownKey = errors.New("unknown key id")
 
+// generation changes whenever a new set is fetched; it starts at 1 once there is a set.
+func (s *KeySet) generation() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gen
+}
+
 func (s *KeySet) cached(kid string) (verificationKey, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -147,6 +155,7 @@ func (s *KeySet) fetchLocked(ctx context.Context) error {
 		return err
 	}
 	s.keys, s.fetchedAt, s.lastErr = keys, s.attemptedAt, nil
+	s.gen++
 	s.opts.Logger.Info("JWKS fetched", "jwks_url", s.opts.URL, "keys", describe(keys))
 	return nil
 }

@@ -359,3 +359,11 @@ func containsAll(s string, parts ...string) bool {
 	}
 	return true
 }
+
+func jsonOf(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}

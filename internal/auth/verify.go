@@ -75,7 +75,13 @@ type Verifier struct {
 	keys           *KeySet
 	secretValidate []jwt.ParseOption
 	keysValidate   []jwt.ParseOption
+	leeway         time.Duration
+	now            func() time.Time
+	verified       *verified
 }
+
+// verifiedCacheSize bounds the tokens remembered as verified (a few hundred bytes each).
+const verifiedCacheSize = 50_000
 
 // NewVerifier returns a verifier for the configured modes.
 func NewVerifier(opts Options) (*Verifier, error) {
@@ -106,6 +112,9 @@ func NewVerifier(opts Options) (*Verifier, error) {
 		keys:           opts.Keys,
 		secretValidate: validate(opts.Issuer, opts.Audience),
 		keysValidate:   validate(opts.KeysIssuer, opts.KeysAudience),
+		leeway:         opts.Leeway,
+		now:            now,
+		verified:       newVerified(verifiedCacheSize),
 	}, nil
 }
 
@@ -132,11 +141,25 @@ func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
 	if token == "" {
 		return "", problem.Wrap(problem.Unauthorized, ReasonMissing, ErrMissingToken)
 	}
+	now := v.now()
+	var generation uint64
+	if v.keys != nil {
+		generation = v.keys.generation()
+	}
+	if sub, ok := v.verified.get(token, now, generation); ok {
+		return sub, nil
+	}
+	return v.check(ctx, token, now, generation)
+}
+
+// check is Verify without the cache of verified tokens.
+func (v *Verifier) check(ctx context.Context, token string, now time.Time, generation uint64) (string, error) {
 	header, err := readHeader(token)
 	if err != nil {
 		return "", refuse(ReasonMalformed, err)
 	}
 	var options []jwt.ParseOption
+	var keyGeneration uint64 // stays 0 for the shared secret
 	switch alg := jwa.SignatureAlgorithm(header.Alg); {
 	case alg == jwa.HS256 && len(v.secret) > 0:
 		options = append([]jwt.ParseOption{jwt.WithKey(jwa.HS256, v.secret)}, v.secretValidate...)
@@ -151,6 +174,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
 			return "", refuse(ReasonKeyAlgorithm, fmt.Errorf("alg %s, key allows %v", alg, key.algs))
 		}
 		options = append([]jwt.ParseOption{jwt.WithKey(alg, key.key)}, v.keysValidate...)
+		keyGeneration = generation
 	default:
 		return "", refuse(ReasonAlgorithm, fmt.Errorf("alg %.20q", header.Alg))
 	}
@@ -161,6 +185,16 @@ func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
 	if parsed.Subject() == "" {
 		return "", refuse(ReasonNoSubject, nil)
 	}
+	from := parsed.IssuedAt()
+	if nbf := parsed.NotBefore(); nbf.After(from) {
+		from = nbf
+	}
+	v.verified.put(token, verifiedToken{
+		sub:           parsed.Subject(),
+		from:          from.Add(-v.leeway),
+		until:         parsed.Expiration().Add(v.leeway),
+		keyGeneration: keyGeneration,
+	}, now)
 	return parsed.Subject(), nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/oapi-codegen/nullable"
 
 	api "taskapi/gen/api"
 	"taskapi/gen/db"
@@ -153,12 +152,12 @@ func (s *Service) list(ctx context.Context, user string, p api.ListTasksParams) 
 	if err != nil {
 		return api.TaskPage{}, dbError(err)
 	}
-	page := api.TaskPage{Items: make([]api.Task, 0, min(len(rows), pageSize)), NextCursor: nullable.NewNullNullable[string]()}
+	page := api.TaskPage{Items: make([]api.Task, 0, min(len(rows), pageSize))}
 	if len(rows) > pageSize {
 		rows = rows[:pageSize]
 		last := rows[pageSize-1]
 		next := cursor{Version: cursorVersion, Fingerprint: fingerprint, Key: ord.key(last), ID: last.ID}
-		page.NextCursor = nullable.NewNullableWithValue(next.encode())
+		page.NextCursor = new(next.encode())
 	}
 	for _, row := range rows {
 		page.Items = append(page.Items, toAPI(row))
