@@ -1,0 +1,164 @@
+package tasks_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"taskapi/internal/testdb"
+)
+
+// listQueries reads the SQL of every ListTasksBy* query from the code sqlc generated, so the
+// plans checked are those of the statements the service really sends.
+func listQueries(t *testing.T) map[string]string {
+	t.Helper()
+	file, err := parser.ParseFile(token.NewFileSet(), "../../gen/db/tasks.sql.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries := map[string]string{}
+	ast.Inspect(file, func(n ast.Node) bool {
+		spec, ok := n.(*ast.ValueSpec)
+		if !ok || len(spec.Names) != 1 || !strings.HasPrefix(spec.Names[0].Name, "listTasksBy") {
+			return true
+		}
+		lit, ok := spec.Values[0].(*ast.BasicLit)
+		if !ok {
+			return true
+		}
+		sql, err := strconv.Unquote(lit.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queries[spec.Names[0].Name] = sql
+		return true
+	})
+	if len(queries) != 10 {
+		t.Fatalf("found %d list queries, want one per sort order (10)", len(queries))
+	}
+	return queries
+}
+
+// seed puts users x perUser tasks in, interleaved by user as real traffic writes them.
+func seed(t *testing.T, pool *pgxpool.Pool, users, perUser int) {
+	t.Helper()
+	_, err := pool.Exec(context.Background(), `
+		INSERT INTO tasks (id, user_id, title, description, completed, priority, due_date, tags)
+		SELECT gen_random_uuid(), 'user-' || u, 'Task ' || n || ' of user ' || u,
+		       CASE WHEN n % 3 = 0 THEN 'milk and bread' END, n % 4 = 0,
+		       (ARRAY['low','medium','high'])[1 + n % 3]::task_priority,
+		       CASE WHEN n % 5 <> 0 THEN now() + n * interval '1 hour' END,
+		       CASE WHEN n % 2 = 0 THEN ARRAY['even'] ELSE ARRAY['odd', 'x'] END
+		FROM generate_series(1, $2::int) n, generate_series(1, $1::int) u
+		ORDER BY n, u`, users, perUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(context.Background(), "ANALYZE tasks"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Every list variant (each sort, each filter, first page and later pages) reads through an
+// index and never scans the whole table, whether PostgreSQL plans it for the values given
+// or as the generic plan a prepared statement ends up with.
+func TestEveryListVariantUsesAnIndex(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	seed(t, pool, 400, 100)
+	ctx := context.Background()
+
+	// The parameters, in the order all ListTasksBy* queries take them: user, completed,
+	// priority, tag, due_before, due_after, pattern, after_id, after_key, page_size.
+	variants := map[string][]any{
+		"no filter":   {"user-7", nil, nil, nil, nil, nil, nil, nil, nil, 21},
+		"status":      {"user-7", false, nil, nil, nil, nil, nil, nil, nil, 21},
+		"priority":    {"user-7", nil, "high", nil, nil, nil, nil, nil, nil, 21},
+		"tag":         {"user-7", nil, nil, "even", nil, nil, nil, nil, nil, 21},
+		"due window":  {"user-7", nil, nil, nil, "2030-01-01T00:00:00Z", "2020-01-01T00:00:00Z", nil, nil, nil, 21},
+		"search":      {"user-7", nil, nil, nil, nil, nil, "%milk%", nil, nil, 21},
+		"all filters": {"user-7", true, "low", "even", "2030-01-01T00:00:00Z", "2020-01-01T00:00:00Z", "%milk%", nil, nil, 21},
+	}
+	keys := map[string]string{ // a cursor's sort key per query family
+		"CreatedAt": "2026-11-26T12:00:00.000000Z", "UpdatedAt": "2026-11-26T12:00:00.000000Z",
+		"Title": "Task 50 of user 7", "Priority": "medium", "DueDate": "2026-12-01T00:00:00.000000Z",
+	}
+	family := regexp.MustCompile(`^listTasksBy(\w+?)(Asc|Desc)$`)
+	for name, sql := range listQueries(t) {
+		for variant, args := range variants {
+			for _, page := range []string{"first page", "later page"} {
+				args := append([]any(nil), args...)
+				if page == "later page" {
+					args[7], args[8] = "0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e", keys[family.FindStringSubmatch(name)[1]]
+				}
+				for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+					plan := explain(t, ctx, pool, mode, sql, args)
+					scans := scansOfTasks(plan)
+					if len(scans) == 0 || strings.Contains(strings.Join(scans, " "), "Seq Scan") {
+						t.Errorf("%s, %s, %s, %s plan: reads tasks with %v", name, variant, page, mode, scans)
+					}
+				}
+			}
+		}
+	}
+}
+
+// explain returns the JSON plan of sql with args, planned in the given plan_cache_mode.
+func explain(t *testing.T, ctx context.Context, pool *pgxpool.Pool, mode, sql string, args []any) any {
+	t.Helper()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, "RESET plan_cache_mode")
+	stmt := fmt.Sprintf("plan_%p", &args)
+	if _, err := conn.Conn().Prepare(ctx, stmt, "EXPLAIN (FORMAT JSON) "+sql); err != nil {
+		t.Fatalf("preparing %s: %v", sql, err)
+	}
+	defer conn.Conn().Deallocate(ctx, stmt)
+	var out []byte
+	if err := conn.QueryRow(ctx, stmt, args...).Scan(&out); err != nil {
+		t.Fatal(err)
+	}
+	var plan any
+	if err := json.Unmarshal(out, &plan); err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+// scansOfTasks lists the scan nodes that read the tasks table ("Index Scan", "Seq Scan", ...).
+func scansOfTasks(plan any) []string {
+	var scans []string
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		case map[string]any:
+			if v["Relation Name"] == "tasks" {
+				scans = append(scans, fmt.Sprint(v["Node Type"])+" "+fmt.Sprint(v["Index Name"]))
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(plan)
+	return scans
+}
