@@ -7,7 +7,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-
 	api "taskapi/gen/api"
 	"taskapi/gen/db"
 	"taskapi/internal/problem"
