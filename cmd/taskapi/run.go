@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -148,6 +149,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 
 	go expireIdempotencyKeys(background, service, logger)
+	if cfg.PprofAddr != "" {
+		go servePprof(background, cfg.PprofAddr, logger)
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- server.Serve(listener) }()
@@ -254,6 +258,20 @@ func limiterName(cfg config.Config) string {
 		return fmt.Sprintf("redis, %g/s burst %d per user", cfg.RateLimit.RPS, cfg.RateLimit.Burst)
 	default:
 		return fmt.Sprintf("memory, %g/s burst %d per user", cfg.RateLimit.RPS, cfg.RateLimit.Burst)
+	}
+}
+
+// servePprof serves Go's profiler on its own address, away from the API's port.
+func servePprof(ctx context.Context, addr string, logger *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	server := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { <-ctx.Done(); server.Close() }()
+	logger.Info("serving pprof", "addr", addr)
+	if err := server.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		logger.Warn("pprof server stopped", "err", err)
 	}
 }
 

@@ -67,6 +67,8 @@ type Config struct {
 	CORSAllowedOrigins []string
 	// Metrics serves /metrics and records what it reports.
 	Metrics bool
+	// PprofAddr, when set, serves Go's profiler (net/http/pprof) there; keep it on localhost.
+	PprofAddr string
 
 	// Dev is the development mode (--dev or TASKAPI_ENV=development).
 	Dev bool
@@ -137,6 +139,7 @@ type env struct {
 	RedisURL             string `envconfig:"REDIS_URL"`
 	CORSOrigins          string `envconfig:"CORS_ALLOWED_ORIGINS"`
 	Metrics              string `envconfig:"METRICS_ENABLED" default:"true"`
+	PprofAddr            string `envconfig:"PPROF_ADDR"`
 	RequestTimeout       string `envconfig:"REQUEST_TIMEOUT" default:"10s"`
 	ShutdownTimeout      string `envconfig:"SHUTDOWN_TIMEOUT" default:"15s"`
 	Environment          string `envconfig:"TASKAPI_ENV" default:"production"`
@@ -249,6 +252,12 @@ func parse(raw env, dev bool) (Config, error) {
 	}
 	cfg.RateLimit.Burst = p.count("RATE_LIMIT_BURST", raw.RateLimitBurst, 1, 1_000_000)
 	cfg.Metrics = p.bool("METRICS_ENABLED", raw.Metrics)
+	if raw.PprofAddr != "" {
+		if _, _, err := net.SplitHostPort(raw.PprofAddr); err != nil {
+			p.addf("PPROF_ADDR must be host:port, not %q", raw.PprofAddr)
+		}
+		cfg.PprofAddr = raw.PprofAddr
+	}
 	if raw.RedisURL != "" {
 		if _, err := url.Parse(raw.RedisURL); err != nil || !strings.HasPrefix(raw.RedisURL, "redis") {
 			p.addf("REDIS_URL must be a redis:// or rediss:// URL")

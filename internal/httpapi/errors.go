@@ -16,6 +16,9 @@ import (
 
 const problemJSON = "application/problem+json"
 
+// statusClientClosedRequest records a request whose client left before the answer.
+const statusClientClosedRequest = 499
+
 // kinds maps the problem vocabulary to HTTP: the one table of statuses.
 var kinds = map[problem.Kind]struct {
 	status int
@@ -54,6 +57,12 @@ const internalDetail = "something went wrong on our side; quote the request id w
 func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
+			return
+		}
+		if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+			// The client hung up: nobody reads an answer. 499 (nginx's "client closed
+			// request") goes to the log and the metrics, not a 500.
+			c.Response().Status = statusClientClosedRequest
 			return
 		}
 		status, body := toProblem(err, c)

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -150,4 +151,42 @@ func TestReadsSurviveAKilledConnection(t *testing.T) {
 	kill()
 	r := s.Do(apitest.Request{Method: http.MethodPatch, Path: "/api/tasks/" + created.ID, Token: alice, Body: map[string]any{"title": "x"}})
 	wantProblem(t, r, http.StatusServiceUnavailable)
+}
+
+// A client that hangs up mid-request is not a server error: the request is logged (and
+// counted) as 499, and nothing is logged at ERROR.
+func TestClientHangUpIsNotAServerError(t *testing.T) {
+	t.Parallel()
+	logs := &apitest.LogBuffer{}
+	s := apitest.Start(t, apitest.Options{Logs: logs})
+	alice := s.Token("alice")
+	created := create(t, s.Client, alice, map[string]any{"title": "locked"})
+	ctx := context.Background()
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", created.ID); err != nil {
+		t.Fatal(err)
+	}
+	reqCtx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(reqCtx, http.MethodPatch, s.BaseURL+"/api/tasks/"+created.ID, strings.NewReader(`{"title":"x"}`))
+	req.Header.Set("Authorization", "Bearer "+alice)
+	req.Header.Set("Content-Type", "application/json")
+	if _, err := http.DefaultClient.Do(req); err == nil {
+		t.Fatal("the request finished although its row is locked")
+	}
+	if err := testdb.WaitFor(5*time.Second, func() error {
+		if !strings.Contains(logs.String(), `"status":499`) {
+			return errors.New("not logged yet")
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("the hang-up was not logged as 499:\n%s", logs)
+	}
+	if strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Errorf("a client hang-up was logged as an error:\n%s", logs)
+	}
 }

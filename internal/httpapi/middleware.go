@@ -56,6 +56,9 @@ func observe(logger *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
 			if m != nil {
 				m.ObserveRequest(route, c.Request().Method, c.Response().Status, took)
 			}
+			if !logger.Enabled(c.Request().Context(), slog.LevelInfo) {
+				return nil
+			}
 			attrs := []slog.Attr{
 				slog.String("request_id", requestIDOf(c)),
 				slog.String("method", c.Request().Method),

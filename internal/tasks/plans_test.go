@@ -162,3 +162,38 @@ func scansOfTasks(plan any) []string {
 	walk(plan)
 	return scans
 }
+
+// The default list's own statements have generic plans that read the page straight off the
+// index in order (no sort), which is what lets a prepared statement skip planning.
+func TestDefaultListIsAnOrderedIndexScan(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	seed(t, pool, 400, 100)
+	file, err := parser.ParseFile(token.NewFileSet(), "../../gen/db/tasks.sql.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlOf := map[string]string{}
+	ast.Inspect(file, func(n ast.Node) bool {
+		if spec, ok := n.(*ast.ValueSpec); ok && len(spec.Values) == 1 {
+			if lit, ok := spec.Values[0].(*ast.BasicLit); ok && strings.HasPrefix(spec.Names[0].Name, "listTasksNewest") {
+				sqlOf[spec.Names[0].Name], _ = strconv.Unquote(lit.Value)
+			}
+		}
+		return true
+	})
+	for name, args := range map[string][]any{
+		"listTasksNewestFirst": {"user-7", 21},
+		"listTasksNewestAfter": {"user-7", "2026-11-26T12:00:00.000000Z", "0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e", 21},
+	} {
+		sql, ok := sqlOf[name]
+		if !ok {
+			t.Fatalf("no %s in gen/db", name)
+		}
+		plan := explain(t, context.Background(), pool, "force_generic_plan", sql, args)
+		raw, _ := json.Marshal(plan)
+		if !strings.Contains(string(raw), `"Node Type":"Index Scan"`) || strings.Contains(string(raw), `"Node Type":"Sort"`) {
+			t.Errorf("%s's generic plan is not an ordered index scan: %s", name, raw)
+		}
+	}
+}

@@ -44,7 +44,7 @@ func (s *Service) ListTasks(ctx context.Context, req api.ListTasksRequestObject)
 	if err != nil {
 		return nil, err
 	}
-	return api.ListTasks200JSONResponse(page), nil
+	return pageJSON(page), nil
 }
 
 // CreateTask stores a new task owned by the caller, at most once per Idempotency-Key.

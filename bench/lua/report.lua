@@ -1,0 +1,38 @@
+-- Counts every response that is not 2xx (wrk itself only counts >= 400) and prints one
+-- machine-readable "RESULT key=value ..." line when wrk finishes (run.sh parses it).
+-- The first few non-2xx responses of each thread are printed to stderr, to see why.
+
+local threads = {}
+local thread_count = 0
+
+function setup(thread)
+  thread:set("tid", thread_count)
+  thread_count = thread_count + 1
+  threads[#threads + 1] = thread
+end
+
+non2xx = 0
+local shown = 0
+
+function response(status, headers, body)
+  if status < 200 or status > 299 then
+    non2xx = non2xx + 1
+    if shown < 3 then
+      shown = shown + 1
+      io.stderr:write(string.format("non-2xx: %d %s\n", status, string.sub(body or "", 1, 300)))
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  local secs = summary.duration / 1e6
+  local e = summary.errors
+  local bad = 0
+  for _, t in ipairs(threads) do bad = bad + (tonumber(t:get("non2xx")) or 0) end
+  io.write(string.format(
+    "RESULT scenario=%s requests=%d duration_s=%.2f rps=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f " ..
+    "err_connect=%d err_read=%d err_write=%d err_timeout=%d non2xx=%d bytes=%d\n",
+    os.getenv("SCENARIO") or "plain", summary.requests, secs, summary.requests / secs,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
+    e.connect, e.read, e.write, e.timeout, bad, summary.bytes))
+end

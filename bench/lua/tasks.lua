@@ -1,0 +1,127 @@
+-- wrk script for the Task API: every request is sent as a random user, with that user's token.
+--
+--   SCENARIO=list wrk -t1 -c32 -d10s --latency -s lua/tasks.lua http://127.0.0.1:18080
+--
+-- Scenarios:
+--   list           GET /api/tasks?limit=20                      (the 20 newest)
+--   list-filtered  GET /api/tasks?<FILTERED_QUERY>&cursor=<c>   (page 2 of a filtered, sorted list)
+--   get            GET /api/tasks/{id}                          (one of the user's fetched ids)
+--   create         POST /api/tasks {title, description, priority, tags}
+--   update         PATCH /api/tasks/{id} {"title":"Updated N","completed":true|false}
+--   mixed          MIX % of list, get, create, update (default 60,20,10,10)
+-- Env: SCENARIO, TOKENS_FILE ("user token" lines), IDS_FILE ("user id id ..."; get/update/mixed),
+--      CURSORS_FILE ("user cursor"; list-filtered), FILTERED_QUERY (status=pending&sort=-due_date&limit=20),
+--      LIST_LIMIT (20), MIX (60,20,10,10).
+-- Any response that is not 2xx counts as an error (report.lua prints the RESULT line).
+
+local scenario = os.getenv("SCENARIO") or "list"
+local tokens_file = os.getenv("TOKENS_FILE") or "data/tokens.txt"
+local ids_file = os.getenv("IDS_FILE") or "data/ids.txt"
+local cursors_file = os.getenv("CURSORS_FILE") or "data/cursors.txt"
+local list_path = "/api/tasks?limit=" .. (os.getenv("LIST_LIMIT") or "20")
+local filtered_path = "/api/tasks?" .. (os.getenv("FILTERED_QUERY") or "status=pending&sort=-due_date&limit=20") .. "&cursor="
+
+local mix = {}
+for n in string.gmatch(os.getenv("MIX") or "60,20,10,10", "%d+") do mix[#mix + 1] = tonumber(n) end
+local cut_list, cut_get, cut_create = mix[1], mix[1] + mix[2], mix[1] + mix[2] + mix[3]
+
+local known = { list = true, ["list-filtered"] = true, get = true, create = true, update = true, mixed = true }
+local needs_ids = (scenario == "get" or scenario == "update" or scenario == "mixed")
+local needs_cursor = (scenario == "list-filtered")
+
+local users = {}
+local counter = 0
+
+local function read_lines(path)
+  local f = io.open(path, "r")
+  if not f then
+    io.stderr:write("tasks.lua: cannot open " .. path .. "\n")
+    os.exit(2)
+  end
+  local lines = {}
+  for line in f:lines() do
+    local fields = {}
+    for w in string.gmatch(line, "%S+") do fields[#fields + 1] = w end
+    if #fields >= 2 then lines[#lines + 1] = fields end
+  end
+  f:close()
+  return lines
+end
+
+function init(args)
+  if not known[scenario] then
+    io.stderr:write("tasks.lua: unknown SCENARIO " .. scenario .. "\n")
+    os.exit(2)
+  end
+  math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
+  local by_user = {}
+  for _, f in ipairs(read_lines(tokens_file)) do
+    by_user[f[1]] = { auth = "Bearer " .. f[2], ids = {} }
+  end
+  if needs_ids then
+    for _, f in ipairs(read_lines(ids_file)) do
+      local u = by_user[f[1]]
+      if u then for i = 2, #f do u.ids[#u.ids + 1] = f[i] end end
+    end
+  end
+  if needs_cursor then
+    for _, f in ipairs(read_lines(cursors_file)) do
+      local u = by_user[f[1]]
+      if u then u.cursor = f[2] end
+    end
+  end
+  for _, u in pairs(by_user) do
+    if (not needs_ids or #u.ids > 0) and (not needs_cursor or u.cursor) then users[#users + 1] = u end
+  end
+  if #users == 0 then
+    io.stderr:write("tasks.lua: no usable users (tokens/ids/cursors files empty or not matching)\n")
+    os.exit(2)
+  end
+end
+
+local json_ct = "application/json"
+
+local function op_list(u)
+  return wrk.format("GET", list_path, { ["Authorization"] = u.auth })
+end
+
+local function op_filtered(u)
+  return wrk.format("GET", filtered_path .. u.cursor, { ["Authorization"] = u.auth })
+end
+
+local function op_get(u)
+  return wrk.format("GET", "/api/tasks/" .. u.ids[math.random(#u.ids)], { ["Authorization"] = u.auth })
+end
+
+local function op_create(u)
+  counter = counter + 1
+  local body = string.format(
+    '{"title":"Bench task %d","description":"Created by the load test: lorem ipsum dolor sit amet.","priority":"high","tags":["bench"]}',
+    counter)
+  return wrk.format("POST", "/api/tasks", { ["Authorization"] = u.auth, ["Content-Type"] = json_ct }, body)
+end
+
+local function op_update(u)
+  counter = counter + 1
+  local body = string.format('{"title":"Updated %d","completed":%s}', counter,
+    (math.random(2) == 1) and "true" or "false")
+  return wrk.format("PATCH", "/api/tasks/" .. u.ids[math.random(#u.ids)],
+    { ["Authorization"] = u.auth, ["Content-Type"] = json_ct }, body)
+end
+
+local ops = { list = op_list, ["list-filtered"] = op_filtered, get = op_get, create = op_create, update = op_update }
+
+function request()
+  local u = users[math.random(#users)]
+  if scenario == "mixed" then
+    local r = math.random(100)
+    if r <= cut_list then return op_list(u)
+    elseif r <= cut_get then return op_get(u)
+    elseif r <= cut_create then return op_create(u)
+    else return op_update(u) end
+  end
+  return ops[scenario](u)
+end
+
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(here .. "report.lua")

@@ -1,0 +1,373 @@
+#!/usr/bin/env bash
+# Load benchmark of taskapi (or, with TARGET=fastapi, of the FastAPI seed peer: see fastapi.sh).
+# Builds and starts the server itself on a fresh database, seeds it, loads it with wrk one
+# scenario at a time, measures the database ceiling with pgbench, prints one table, writes it
+# to bench/data/results/<label>-<timestamp>.md and stops the server (also on failure).
+#
+#   bench/run.sh [scenario ...]        (go tool task bench; scenarios also from $SCENARIOS)
+#
+# Knobs (environment; defaults):
+#   DURATION (10s) CONNS (32) THREADS (1: wrk -t) REPEAT (1 pass) WARMUP (3s of list per pass, not recorded)
+#   SCENARIOS (list list-filtered get create update mixed; fastapi: no list-filtered)  MIX (60,20,10,10)
+#   LOG_LEVEL (warn: no request logs)  SERVER_ENV ("" : extra VAR=value ... for the server, e.g. DB_MAX_CONNS=8)
+#   U (1000 users) T (100 tasks each)  FILTERED_QUERY (status=pending&sort=-due_date&limit=20)
+#   CEILING (1; 0 = no pgbench)  PGBENCH_JOBS (1)  PGBENCH_MODE (prepared)
+#   QUIET_MAX (10) QUIET_WAIT (30) RETRY_NOISY (1): before each run wait (at most QUIET_WAIT s) for the
+#       machine to use < QUIET_MAX % of a core; redo a run during which others used more (RETRY_NOISY times)
+#       and keep the least noisy try
+#   PORT (18080; fastapi 18000)  BENCH_DB (taskapi_bench; fastapi taskapi_bench_fastapi; dropped and created)
+#   PG_SERVER (postgres://postgres@127.0.0.1:5432)  START_TIMEOUT (60 s)  LABEL (the target's name)
+#   ALLOW_ERRORS (0: exit 1 when any request was not 2xx)
+#   fastapi only: PEER_DIR (/work/shared/peers/fastapi-seed, copied to a temp dir first) PEER_WORKERS (2)
+#       UVICORN_LOOP (asyncio) UVICORN_HTTP (h11)
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+cd "$HERE"
+. ./lib.sh
+
+TARGET=${TARGET:-go}
+case "$TARGET" in
+go) default_scenarios="list list-filtered get create update mixed"; default_port=18080 ;;
+fastapi) default_scenarios="list get create update mixed"; default_port=18000 ;;
+*) die "TARGET must be go or fastapi, not $TARGET" ;;
+esac
+read -r -a SCENARIOS <<< "${*:-${SCENARIOS:-$default_scenarios}}"
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-1}
+REPEAT=${REPEAT:-1}
+WARMUP=${WARMUP:-3s}
+export MIX=${MIX:-60,20,10,10}
+export FILTERED_QUERY=${FILTERED_QUERY:-status=pending&sort=-due_date&limit=20}
+LOG_LEVEL=${LOG_LEVEL:-warn}
+SERVER_ENV=${SERVER_ENV:-}
+U=${U:-1000}
+T=${T:-100}
+CEILING=${CEILING:-1}
+PGBENCH_JOBS=${PGBENCH_JOBS:-1}
+PGBENCH_MODE=${PGBENCH_MODE:-prepared}
+QUIET_MAX=${QUIET_MAX:-10}
+QUIET_WAIT=${QUIET_WAIT:-30}
+RETRY_NOISY=${RETRY_NOISY:-1}
+PORT=${PORT:-$default_port}
+PG_SERVER=${PG_SERVER:-postgres://postgres@127.0.0.1:5432}
+START_TIMEOUT=${START_TIMEOUT:-60}
+LABEL=${LABEL:-$TARGET}
+ALLOW_ERRORS=${ALLOW_ERRORS:-0}
+PEER_DIR=${PEER_DIR:-/work/shared/peers/fastapi-seed}
+PEER_WORKERS=${PEER_WORKERS:-2}
+# A fixed secret for the bench only (the server and the tokens share it; never a real one).
+export BETTER_AUTH_SECRET=taskapi-bench-only-secret-0123456789abcdef
+if [ "$TARGET" = go ]; then BENCH_DB=${BENCH_DB:-taskapi_bench}; else BENCH_DB=${BENCH_DB:-taskapi_bench_fastapi}; fi
+DATABASE_URL=$PG_SERVER/$BENCH_DB
+BASE_URL=http://127.0.0.1:$PORT
+BIN=$HERE/.bin
+RUN=$HERE/data/$TARGET
+OUT=$HERE/data/results/$LABEL-$(date -u +%Y%m%dT%H%M%S).md
+DUR_S=$(seconds "$DURATION")
+
+SERVER_PID='' LOADGEN_PID='' PEER_COPY='' PG_PID='' SERVER_RC=''
+ROWS=() ERRORS=0
+
+psql_admin() { psql -X -q -v ON_ERROR_STOP=1 "$PG_SERVER/postgres" "$@"; }
+
+# alive PID: running and not a zombie.
+alive() {
+  local s
+  s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) || true
+  [ -n "$s" ] && [ "$s" != Z ]
+}
+
+preflight() {
+  if ! command -v wrk >/dev/null; then
+    [ "$(id -u)" = 0 ] || die "wrk is missing: apt-get install wrk"
+    log "installing wrk (Debian)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } >/dev/null || die "apt-get install wrk failed"
+  fi
+  local t
+  for t in go psql pgbench curl timeout /usr/bin/time; do
+    command -v "$t" >/dev/null || die "$t is missing"
+  done
+  pg_isready -q -d "$PG_SERVER/postgres" || die "PostgreSQL is not answering at $PG_SERVER"
+  [ "$DUR_S" -gt 0 ] 2>/dev/null || die "DURATION=$DURATION: use e.g. 10s or 1m"
+  for t in "${SCENARIOS[@]}"; do
+    case "$t" in
+    list | get | create | update | mixed) ;;
+    list-filtered) [ "$TARGET" = go ] || die "the FastAPI peer has no sort or cursor: list-filtered is go only" ;;
+    *) die "unknown scenario $t (list list-filtered get create update mixed)" ;;
+    esac
+  done
+  ! curl -s -o /dev/null --max-time 2 "$BASE_URL/" || die "something already listens on 127.0.0.1:$PORT (set PORT)"
+}
+
+cleanup() {
+  local rc=$?
+  set +e
+  trap - EXIT INT TERM
+  if [ -n "$LOADGEN_PID" ]; then kill -TERM "$LOADGEN_PID" 2>/dev/null; wait "$LOADGEN_PID" 2>/dev/null; fi
+  stop_server
+  [ -z "$PEER_COPY" ] || rm -rf "$PEER_COPY"
+  exit "$rc"
+}
+
+# stop_server: SIGTERM, up to 20 s of grace (the Go server's SHUTDOWN_TIMEOUT is 15 s), then
+# SIGKILL; also whatever is left of its process tree (uvicorn workers).
+stop_server() {
+  [ -n "$SERVER_PID" ] || return 0
+  local pids p
+  pids=$(tree_pids "$SERVER_PID")
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq 1 100); do alive "$SERVER_PID" || break; sleep 0.2; done
+  if alive "$SERVER_PID"; then
+    log "server $SERVER_PID did not stop within 20 s: SIGKILL"
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_RC=0
+  wait "$SERVER_PID" 2>/dev/null || SERVER_RC=$?
+  for p in $pids; do
+    if alive "$p"; then kill -KILL "$p" 2>/dev/null || true; fi
+  done
+  log "server stopped (exit status $SERVER_RC)"
+  SERVER_PID=''
+}
+
+reset_db() {
+  psql_admin -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" -c "CREATE DATABASE $BENCH_DB" 2>&1 |
+    grep -v 'does not exist, skipping' >&2 || true
+}
+
+# --- the Go server ---------------------------------------------------------------------------
+
+go_build() {
+  log "building ./cmd/taskapi (as the Dockerfile does) and bench/benchtool into bench/.bin/"
+  (cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$BIN/taskapi" ./cmd/taskapi)
+}
+
+go_start() {
+  reset_db
+  mkdir -p "$RUN/cwd" # an empty working directory: no .env is read
+  # A clean environment: only what is set here (and SERVER_ENV) reaches the server.
+  # shellcheck disable=SC2086
+  (cd "$RUN/cwd" && exec env -i PATH="$PATH" HOME="$HOME" \
+    DATABASE_URL="$DATABASE_URL?sslmode=disable" BETTER_AUTH_SECRET="$BETTER_AUTH_SECRET" \
+    ADDR="127.0.0.1:$PORT" RATE_LIMIT_RPS=0 LOG_LEVEL="$LOG_LEVEL" $SERVER_ENV \
+    "$BIN/taskapi" serve) > "$RUN/server.log" 2>&1 &
+  SERVER_PID=$!
+  SERVER_DESC="bench/.bin/taskapi serve, DATABASE_URL=$DATABASE_URL ADDR=127.0.0.1:$PORT RATE_LIMIT_RPS=0 (rate limiting off) LOG_LEVEL=$LOG_LEVEL${SERVER_ENV:+ $SERVER_ENV}; commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . ':!bench' || echo '+changes'), $(go version | cut -d' ' -f3)"
+}
+
+go_seed() { timeout 300 psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -v users="$U" -v tasks="$T" -f seed.sql; }
+
+go_pgbench_script() {
+  "$BIN/benchtool" pgbench-list -src "$ROOT/gen/db/tasks.sql.go" -query listTasksNewestFirst \
+    -page-size 21 -out "$RUN/pgbench-list.sql"
+  echo "$RUN/pgbench-list.sql"
+}
+
+# --- the FastAPI seed peer --------------------------------------------------------------------
+
+fastapi_build() {
+  local py=/usr/bin/python3
+  if ! "$py" -c 'import fastapi, sqlmodel, uvicorn, jose, psycopg2, dotenv' 2>/dev/null; then
+    [ "$(id -u)" = 0 ] || die "the peer needs Debian's python3-fastapi python3-sqlmodel python3-uvicorn python3-jose python3-psycopg2 python3-dotenv"
+    log "installing the peer's Debian packages"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-fastapi python3-sqlmodel \
+        python3-uvicorn python3-jose python3-psycopg2 python3-dotenv; } >/dev/null || die "apt-get install failed"
+  fi
+  [ -x "$PEER_DIR/run.sh" ] || die "no FastAPI peer at $PEER_DIR"
+  PEER_COPY=$(mktemp -d /tmp/taskapi-bench-fastapi.XXXXXX)
+  cp -r "$PEER_DIR/." "$PEER_COPY/"
+  chmod -R u+w "$PEER_COPY"
+  rm -f "$PEER_COPY/.env"
+  log "peer copied to $PEER_COPY"
+}
+
+fastapi_start() {
+  reset_db
+  local access_log=0
+  case "$LOG_LEVEL" in debug | info) access_log=1 ;; esac
+  # shellcheck disable=SC2086
+  (cd "$PEER_COPY" && exec env -i PATH="$PATH" HOME="$HOME" PYTHONDONTWRITEBYTECODE=1 \
+    DATABASE_URL="postgresql://${PG_SERVER#*://}/$BENCH_DB" BETTER_AUTH_SECRET="$BETTER_AUTH_SECRET" \
+    PORT="$PORT" WORKERS="$PEER_WORKERS" ACCESS_LOG="$access_log" \
+    UVICORN_LOOP="${UVICORN_LOOP:-asyncio}" UVICORN_HTTP="${UVICORN_HTTP:-h11}" $SERVER_ENV \
+    ./run.sh) > "$RUN/server.log" 2>&1 &
+  SERVER_PID=$!
+  SERVER_DESC="FastAPI seed peer (copy of $PEER_DIR): uvicorn --workers $PEER_WORKERS, loop ${UVICORN_LOOP:-asyncio}, http ${UVICORN_HTTP:-h11}, access log $([ $access_log = 1 ] && echo on || echo off) (LOG_LEVEL=$LOG_LEVEL)${SERVER_ENV:+, $SERVER_ENV}; no rate limiting; $(/usr/bin/python3 -c 'import fastapi, sys; print("Python %d.%d.%d, FastAPI %s" % (sys.version_info[:3] + (fastapi.__version__,)))')"
+}
+
+fastapi_seed() { timeout 300 psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -v users="$U" -v tasks="$T" -f seed-fastapi.sql; }
+
+fastapi_pgbench_script() { echo "$HERE/pgbench/list-fastapi.sql"; }
+
+# --- measuring --------------------------------------------------------------------------------
+
+wait_healthy() {
+  local deadline=$((SECONDS + START_TIMEOUT))
+  while [ $SECONDS -lt $deadline ]; do
+    alive "$SERVER_PID" || { tail -20 "$RUN/server.log" >&2; die "the server exited during start-up (log: $RUN/server.log)"; }
+    [ "$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' "$BASE_URL/healthz")" = 200 ] && return 0
+    sleep 0.3
+  done
+  tail -20 "$RUN/server.log" >&2
+  die "the server did not answer $BASE_URL/healthz with 200 within ${START_TIMEOUT}s (log: $RUN/server.log)"
+}
+
+# bounded OUT TIMEFILE CMD...: run CMD (at most DURATION + 60 s) with its CPU time in TIMEFILE,
+# in the background so that a signal to this script stops it at once (see cleanup).
+bounded() {
+  local out=$1 tf=$2 rc=0
+  shift 2
+  timeout -k 5 $((DUR_S + 60)) /usr/bin/time -f '%U %S' -o "$tf" "$@" > "$out" 2>&1 &
+  LOADGEN_PID=$!
+  wait "$LOADGEN_PID" || rc=$?
+  LOADGEN_PID=
+  return $rc
+}
+
+wrk_cmd() { # SCENARIO DURATION
+  echo env SCENARIO="$1" TOKENS_FILE="$RUN/tokens.txt" IDS_FILE="$RUN/ids.txt" CURSORS_FILE="$RUN/cursors.txt" \
+    wrk -t"$THREADS" -c"$CONNS" -d"$2" --latency -s "$HERE/lua/tasks.lua" "$BASE_URL"
+}
+
+# measure_wrk SCENARIO PASS -> ROW (one table row)
+measure_wrk() {
+  local sc=$1 pass=$2 out tf s0 s1 res
+  out=$(mktemp) tf=$(mktemp)
+  s0=$(snapshot)
+  # shellcheck disable=SC2046
+  bounded "$out" "$tf" $(wrk_cmd "$sc" "$DURATION") || { cat "$out" >&2; die "wrk failed ($sc)"; }
+  s1=$(snapshot)
+  res=$(grep '^RESULT ' "$out") || { cat "$out" >&2; die "wrk gave no RESULT ($sc)"; }
+  grep '^non-2xx' "$out" | head -3 | sed "s/^/bench: $sc: /" >&2 || true
+  alive "$SERVER_PID" || { tail -20 "$RUN/server.log" >&2; die "the server died during $sc"; }
+  ROW=$(fmt_row "$LABEL" "$sc" "$pass" "$res" "$s0" "$s1" "$(tail -1 "$tf")" "$(mib "$(kib_of VmHWM)")")
+  rm -f "$out" "$tf"
+}
+
+# measure_pgbench SCRIPT PASS -> ROW: the list query alone, at the same concurrency; p50/p99
+# from pgbench's per-transaction log.
+measure_pgbench() {
+  local script=$1 pass=$2 dir out tf s0 s1 res
+  dir=$(mktemp -d) out=$(mktemp) tf=$(mktemp)
+  s0=$(snapshot)
+  bounded "$out" "$tf" pgbench -n -c "$CONNS" -j "$PGBENCH_JOBS" -T "$DUR_S" -M "$PGBENCH_MODE" -D users="$U" \
+    -f "$script" -l --log-prefix="$dir/tx" "$DATABASE_URL" || { cat "$out" >&2; die "pgbench failed"; }
+  s1=$(snapshot)
+  res=$(cat "$dir"/tx.* | awk '{print $3}' | sort -n | awk \
+    -v tps="$(awk '/^tps = /{print $3}' "$out")" \
+    -v failed="$(awk '/number of failed transactions/{print $5+0}' "$out")" \
+    '{v[NR]=$1} END{n=NR; a=int(n*0.50); b=int(n*0.99); if (a<1) a=1; if (b<1) b=1
+      printf "RESULT requests=%d rps=%s p50_ms=%.3f p99_ms=%.3f err_connect=0 err_read=0 err_write=0 err_timeout=0 non2xx=%d\n",
+        n, tps, v[a]/1000, v[b]/1000, failed}')
+  ROW=$(fmt_row "$LABEL" "pg-ceiling:list" "$pass" "$res" "$s0" "$s1" "$(tail -1 "$tf")" -)
+  rm -rf "$dir" "$out" "$tf"
+}
+
+# measure KIND ARGS...: wait for a quiet machine and run measure_KIND; redo a noisy run (up to
+# RETRY_NOISY times) and keep the try with the least foreign CPU ("other").
+measure() {
+  local kind=$1 try best='' best_other='' other
+  shift
+  for try in $(seq 0 "$RETRY_NOISY"); do
+    wait_quiet
+    "measure_$kind" "$@"
+    other=$(row_field "$ROW" 13 | tr -dc '0-9-')
+    if [ -z "$best" ] || [ "$other" -lt "$best_other" ]; then best=$ROW best_other=$other; fi
+    is_noisy "$ROW" || break
+    [ "$try" -ge "$RETRY_NOISY" ] || log "noisy run (other processes used ${other}% of a core), redoing: $ROW"
+  done
+  ROWS+=("$best")
+  ERRORS=$((ERRORS + $(row_field "$best" 8)))
+  log "$best"
+}
+
+prepare_pass() {
+  log "seeding $U users x $T tasks into $BENCH_DB"
+  "${TARGET}_seed" > /dev/null
+  "$BIN/benchtool" tokens -users "$U" -out "$RUN/tokens.txt"
+  local cursors=()
+  [ "$TARGET" != go ] || cursors=(-cursors "$RUN/cursors.txt" -cursor-query "$FILTERED_QUERY")
+  log "fetching 20 task ids per user${cursors:+ and page-2 cursors of ?$FILTERED_QUERY} through the API"
+  "$BIN/benchtool" fetch -base "$BASE_URL" -tokens "$RUN/tokens.txt" -ids "$RUN/ids.txt" "${cursors[@]}"
+  if [ "$WARMUP" != 0 ]; then
+    # shellcheck disable=SC2046
+    bounded /dev/null /dev/null $(wrk_cmd list "$WARMUP") || true
+  fi
+}
+
+write_header() {
+  local filtered_note=''
+  [ "$TARGET" != go ] || filtered_note="; list-filtered = page 2 of \`?$FILTERED_QUERY\`"
+  cat <<EOF
+# $LABEL — $(date -u '+%Y-%m-%d %H:%M:%S UTC')
+
+- server: $SERVER_DESC
+- server RSS after start: $RSS_START MiB (VmRSS; peak RSS column = VmHWM so far, summed over the server's processes)
+- data: $U users x $T tasks, reseeded before each pass ($([ "$TARGET" = go ] && echo bench/seed.sql || echo bench/seed-fastapi.sql)); requests as a random user with its own token
+- load: \`wrk -t$THREADS -c$CONNS -d$DURATION --latency -s bench/lua/tasks.lua\` per scenario, keep-alive; $REPEAT pass(es); $WARMUP of list as warm-up per pass; mixed = $MIX % list/get/create/update$filtered_note
+- ceiling: \`pgbench -n -c $CONNS -j $PGBENCH_JOBS -T $DUR_S -M $PGBENCH_MODE\` with $([ "$TARGET" = go ] && echo "the SQL of ListTasksNewestFirst (gen/db/tasks.sql.go), what the server sends for list: a random user, LIMIT 21" || echo "the peer's list SQL (bench/pgbench/list-fastapi.sql)")
+- machine: $(nproc) CPUs, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo); PostgreSQL $(psql_admin -tAc 'SHOW server_version' | cut -d' ' -f1); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)
+- CPU% = % of one core during the run ($(nproc)00% = the machine); other = everything else on the machine (! = over $QUIET_MAX%: noisy); errors = non-2xx + socket errors (pgbench: failed transactions)
+
+EOF
+}
+
+main() {
+  preflight
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  local started=$SECONDS pass sc ceiling_script
+  mkdir -p "$BIN" "$RUN" "$HERE/data/results"
+  "${TARGET}_build"
+  (cd "$ROOT" && go build -o "$BIN/benchtool" ./bench/benchtool)
+  PG_PID=$(postmaster_pid) || die "cannot find the PostgreSQL postmaster's pid"
+
+  log "starting the server on $BASE_URL (database $BENCH_DB, log $RUN/server.log)"
+  "${TARGET}_start"
+  wait_healthy
+  RSS_START=$(mib "$(kib_of VmRSS)")
+  log "up: pid $SERVER_PID, RSS $RSS_START MiB; rate limiting off (RATE_LIMIT_RPS=0), LOG_LEVEL=$LOG_LEVEL"
+
+  for pass in $(seq 1 "$REPEAT"); do
+    prepare_pass
+    for sc in "${SCENARIOS[@]}"; do
+      log "pass $pass: $sc ($DURATION, $CONNS connections)"
+      measure wrk "$sc" "$pass"
+    done
+  done
+  if [ "$CEILING" = 1 ]; then
+    log "database ceiling: pgbench with the list query ($CONNS connections, $DURATION); reseeding first"
+    "${TARGET}_seed" > /dev/null
+    ceiling_script=$("${TARGET}_pgbench_script")
+    for pass in $(seq 1 "$REPEAT"); do measure pgbench "$ceiling_script" "$pass"; done
+  fi
+  local peak warnings
+  peak=$(mib "$(kib_of VmHWM)")
+  local canceled
+  warnings=$(grep -c . "$RUN/server.log" || true)
+  canceled=$(grep -c 'context canceled' "$RUN/server.log" || true)
+  stop_server
+
+  {
+    write_header
+    echo "$TABLE_HDR"
+    printf '%s\n' "${ROWS[@]}"
+    echo
+    [ "$REPEAT" -le 1 ] || { printf '%s\n' "${ROWS[@]}" | summarize; echo; }
+    printf '%s\n' "${ROWS[@]}" | awk -F'|' '{gsub(/ /, "", $3); gsub(/ /, "", $5)}
+      $3 == "list" {l += $5; nl++} $3 == "pg-ceiling:list" {c += $5; nc++}
+      END{ if (nl && nc) printf "- API list / database ceiling: %.0f / %.0f req/s = %.1f%%\n", l/nl, c/nc, 100*(l/nl)/(c/nc) }'
+    echo "- server: peak RSS $peak MiB, RSS after start $RSS_START MiB; exit status after SIGTERM: $SERVER_RC; its log (LOG_LEVEL=$LOG_LEVEL): $warnings line(s), $canceled of them \"context canceled\" (requests in flight when wrk closed its connections at the end of a run; wrk does not count them)"
+    echo "- total errors: $ERRORS; run took $((SECONDS - started)) s"
+  } > "$OUT"
+  tail -n +3 "$OUT"
+  log "results: ${OUT#"$ROOT"/}"
+  if [ "$ERRORS" -gt 0 ] && [ "$ALLOW_ERRORS" != 1 ]; then
+    die "$ERRORS request(s) were not 2xx or failed (see the errors column; ALLOW_ERRORS=1 to accept)"
+  fi
+}
+
+main

@@ -1,0 +1,175 @@
+package tasks
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	api "taskapi/gen/api"
+)
+
+// The list page is most of what the API sends, and encoding/json spent a sixth of the
+// server's CPU on it under load (reflection, a MarshalJSON call per time and UUID). pageJSON
+// writes the same JSON as encoding/json would for api.TaskPage, field for field; the HTTP
+// tests check every page against openapi.yaml and TestPageEncodingMatchesEncodingJSON
+// against encoding/json, so the two cannot drift apart.
+
+// pageJSON is the 200 answer of ListTasks, encoded by appendPage.
+type pageJSON api.TaskPage
+
+// pageBuffers recycles the pages' encoding buffers (about 7 KiB for 20 tasks): a fresh one
+// per request was most of the bytes the list allocated, and so of its garbage collection.
+var pageBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// VisitListTasksResponse implements api.ListTasksResponseObject.
+func (p pageJSON) VisitListTasksResponse(w http.ResponseWriter) error {
+	buf := pageBuffers.Get().(*[]byte)
+	defer pageBuffers.Put(buf)
+	*buf = appendPage((*buf)[:0], api.TaskPage(p))
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(*buf)))
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(*buf) // copied or sent before Write returns, so the buffer can go back
+	return err
+}
+
+func appendPage(b []byte, p api.TaskPage) []byte {
+	b = append(b, `{"items":[`...)
+	for i, t := range p.Items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendTask(b, t)
+	}
+	b = append(b, `],"next_cursor":`...)
+	if p.NextCursor == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendString(b, *p.NextCursor)
+	}
+	return append(b, "}\n"...) // encoding/json's Encoder ends with a newline too
+}
+
+// appendTask writes t's fields in api.Task's order, as encoding/json does.
+func appendTask(b []byte, t api.Task) []byte {
+	b = append(b, `{"completed":`...)
+	b = strconv.AppendBool(b, t.Completed)
+	b = append(b, `,"completed_at":`...)
+	b = appendTimePtr(b, t.CompletedAt)
+	b = append(b, `,"created_at":`...)
+	b = appendTime(b, t.CreatedAt)
+	b = append(b, `,"description":`...)
+	if t.Description == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendString(b, *t.Description)
+	}
+	b = append(b, `,"due_date":`...)
+	b = appendTimePtr(b, t.DueDate)
+	b = append(b, `,"id":`...)
+	b = appendUUID(b, t.Id)
+	b = append(b, `,"priority":`...)
+	b = appendString(b, string(t.Priority))
+	b = append(b, `,"tags":`...)
+	if t.Tags == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, tag := range t.Tags {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, tag)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"title":`...)
+	b = appendString(b, t.Title)
+	b = append(b, `,"updated_at":`...)
+	b = appendTime(b, t.UpdatedAt)
+	return append(b, '}')
+}
+
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}
+
+func appendTimePtr(b []byte, t *time.Time) []byte {
+	if t == nil {
+		return append(b, "null"...)
+	}
+	return appendTime(b, *t)
+}
+
+// appendUUID writes id in its canonical 8-4-4-4-12 form.
+func appendUUID(b []byte, id uuid.UUID) []byte {
+	b = append(b, '"')
+	for i, c := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hex[c>>4], hex[c&0xf])
+	}
+	return append(b, '"')
+}
+
+const hex = "0123456789abcdef"
+
+// appendString writes s as a JSON string the way encoding/json does: <, >, & and U+2028/
+// U+2029 escaped (safe inside HTML), control characters escaped, invalid UTF-8 replaced.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
