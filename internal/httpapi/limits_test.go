@@ -83,14 +83,7 @@ func TestRequestTimeoutCancelsTheQuery(t *testing.T) {
 
 	// Another session holds the row, so the PATCH waits on its lock.
 	ctx := context.Background()
-	tx, err := s.Pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, "SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", created.ID); err != nil {
-		t.Fatal(err)
-	}
+	tx := lockRow(t, s, created.ID)
 	r := s.Do(apitest.Request{Method: http.MethodPatch, Path: "/api/tasks/" + created.ID, Token: alice, Body: map[string]any{"title": "late"}})
 	wantProblem(t, r, http.StatusServiceUnavailable)
 	if r.Header.Get("Retry-After") == "" {
@@ -162,14 +155,7 @@ func TestClientHangUpIsNotAServerError(t *testing.T) {
 	alice := s.Token("alice")
 	created := create(t, s.Client, alice, map[string]any{"title": "locked"})
 	ctx := context.Background()
-	tx, err := s.Pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, "SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", created.ID); err != nil {
-		t.Fatal(err)
-	}
+	lockRow(t, s, created.ID)
 	reqCtx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(reqCtx, http.MethodPatch, s.BaseURL+"/api/tasks/"+created.ID, strings.NewReader(`{"title":"x"}`))
@@ -189,4 +175,20 @@ func TestClientHangUpIsNotAServerError(t *testing.T) {
 	if strings.Contains(logs.String(), `"level":"ERROR"`) {
 		t.Errorf("a client hang-up was logged as an error:\n%s", logs)
 	}
+}
+
+// lockRow holds task id's row in another transaction, so writes to it wait, until t ends or
+// the returned transaction is rolled back.
+func lockRow(t *testing.T, s *apitest.Server, id string) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(context.Background()) })
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", id); err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
