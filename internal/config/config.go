@@ -47,7 +47,7 @@ type Config struct {
 	DBQueryExecMode string
 	// DBStatementTimeout is PostgreSQL's statement_timeout for the pool's sessions.
 	DBStatementTimeout time.Duration
-	// DBMaxConns caps the pool (0: pgx's default, the larger of 4 and the CPU count).
+	// DBMaxConns caps the pool (0: four per CPU).
 	DBMaxConns int32
 
 	Auth Auth
