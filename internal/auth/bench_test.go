@@ -19,9 +19,8 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	hsVerifier, _ := NewVerifier(Options{Secret: testSecret})
 
-	t := &testing.T{}
-	eddsa := newSigner(t, jwa.EdDSA, "k1", true)
-	rs256 := newSigner(t, jwa.RS256, "k2", true)
+	eddsa := newSigner(b, jwa.EdDSA, "k1", true)
+	rs256 := newSigner(b, jwa.RS256, "k2", true)
 	ks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"keys":[` + jsonOf(eddsa.public) + `,` + jsonOf(rs256.public) + `]}`))
 	}))
@@ -38,8 +37,8 @@ func BenchmarkVerify(b *testing.B) {
 		token string
 	}{
 		{"HS256", hsVerifier, hs},
-		{"EdDSA", jwksVerifier, eddsa.token(t, nil, "")},
-		{"RS256", jwksVerifier, rs256.token(t, nil, "")},
+		{"EdDSA", jwksVerifier, eddsa.token(b, nil, "")},
+		{"RS256", jwksVerifier, rs256.token(b, nil, "")},
 	} {
 		b.Run(tc.name+"/first", func(b *testing.B) {
 			b.ReportAllocs()

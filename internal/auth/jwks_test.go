@@ -35,7 +35,7 @@ type signer struct {
 	public  jwk.Key
 }
 
-func newSigner(t *testing.T, alg jwa.SignatureAlgorithm, kid string, withAlg bool) signer {
+func newSigner(t testing.TB, alg jwa.SignatureAlgorithm, kid string, withAlg bool) signer {
 	t.Helper()
 	var private, public any
 	switch alg {
@@ -66,7 +66,7 @@ func newSigner(t *testing.T, alg jwa.SignatureAlgorithm, kid string, withAlg boo
 
 // token signs claims (defaults: Better Auth's) with s's key, kid and alg; override the
 // header's alg with headerAlg.
-func (s signer) token(t *testing.T, claims map[string]any, headerAlg jwa.SignatureAlgorithm) string {
+func (s signer) token(t testing.TB, claims map[string]any, headerAlg jwa.SignatureAlgorithm) string {
 	t.Helper()
 	now := time.Now()
 	tok := jwt.New()
@@ -133,16 +133,17 @@ type clock struct {
 	now time.Time
 }
 
-func (c *clock) Now() time.Time                      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration)                 { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
-func newClock() *clock                               { return &clock{now: time.Now()} }
-func started(ctx context.Context, s *KeySet) *KeySet { s.Start(ctx); return s }
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
+func newClock() *clock               { return &clock{now: time.Now()} }
 
 func keySet(t *testing.T, url string, c *clock) *KeySet {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	return started(ctx, NewKeySet(KeySetOptions{URL: url, Refresh: time.Hour, MinRefetch: 10 * time.Second,
-		FetchTimeout: 2 * time.Second, Now: c.Now}))
+	set := NewKeySet(KeySetOptions{URL: url, Refresh: time.Hour, MinRefetch: 10 * time.Second,
+		FetchTimeout: 2 * time.Second, Now: c.Now})
+	set.Start(ctx)
+	return set
 }
 
 func jwksVerifier(t *testing.T, keys *KeySet, secret []byte) *Verifier {

@@ -50,7 +50,7 @@ type operation struct {
 	body    *openapi3.RequestBody
 }
 
-func newContract(spec *openapi3.T, verifier *auth.Verifier, limiter ratelimit.Limiter, m *metrics.Metrics, logger *slog.Logger, maxBody int64) (*contract, error) {
+func newContract(spec *openapi3.T, verifier *auth.Verifier, limiter ratelimit.Limiter, m *metrics.Metrics, logger *slog.Logger, maxBody int64) *contract {
 	k := &contract{
 		operations: map[string]*operation{},
 		verifier:   verifier,
@@ -94,7 +94,7 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, limiter ratelimit.Li
 			k.operations[method+" "+echoPath(path)] = o
 		}
 	}
-	return k, nil
+	return k
 }
 
 var pathParam = regexp.MustCompile(`\{([^}]+)\}`)

@@ -49,10 +49,7 @@ type Deps struct {
 
 // New returns the complete HTTP handler.
 func New(d Deps) (*echo.Echo, error) {
-	contract, err := newContract(d.Spec, d.Verifier, d.Limiter, d.Metrics, d.Logger, d.MaxBodyBytes)
-	if err != nil {
-		return nil, err
-	}
+	contract := newContract(d.Spec, d.Verifier, d.Limiter, d.Metrics, d.Logger, d.MaxBodyBytes)
 	docs, err := newDocs(d.Spec, d.SpecYAML)
 	if err != nil {
 		return nil, err
