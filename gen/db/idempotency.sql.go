@@ -93,7 +93,7 @@ type GetIdempotencyKeyRow struct {
 	Body        *string
 }
 
-func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyParams) (GetIdempotencyKeyRow, error) {
+func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyParams) (*GetIdempotencyKeyRow, error) {
 	row := q.db.QueryRow(ctx, getIdempotencyKey, arg.UserID, arg.Key)
 	var i GetIdempotencyKeyRow
 	err := row.Scan(
@@ -102,5 +102,5 @@ func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyPa
 		&i.Etag,
 		&i.Body,
 	)
-	return i, err
+	return &i, err
 }

@@ -32,7 +32,7 @@ type CreateTaskParams struct {
 
 // Every query names the user: a task that belongs to someone else does not exist here.
 // (sqlc vet enforces this; see sqlc.yaml.)
-func (q *Queries) CreateTask(ctx context.Context, arg CreateTaskParams) (Task, error) {
+func (q *Queries) CreateTask(ctx context.Context, arg CreateTaskParams) (*Task, error) {
 	row := q.db.QueryRow(ctx, createTask,
 		arg.ID,
 		arg.UserID,
@@ -58,7 +58,7 @@ func (q *Queries) CreateTask(ctx context.Context, arg CreateTaskParams) (Task, e
 		&i.UpdatedAt,
 		&i.Version,
 	)
-	return i, err
+	return &i, err
 }
 
 const deleteTask = `-- name: DeleteTask :execrows
@@ -91,7 +91,7 @@ type GetTaskParams struct {
 	ID     uuid.UUID
 }
 
-func (q *Queries) GetTask(ctx context.Context, arg GetTaskParams) (Task, error) {
+func (q *Queries) GetTask(ctx context.Context, arg GetTaskParams) (*Task, error) {
 	row := q.db.QueryRow(ctx, getTask, arg.UserID, arg.ID)
 	var i Task
 	err := row.Scan(
@@ -108,7 +108,7 @@ func (q *Queries) GetTask(ctx context.Context, arg GetTaskParams) (Task, error) 
 		&i.UpdatedAt,
 		&i.Version,
 	)
-	return i, err
+	return &i, err
 }
 
 const listTasksByCreatedAtAsc = `-- name: ListTasksByCreatedAtAsc :many
@@ -144,7 +144,7 @@ type ListTasksByCreatedAtAscParams struct {
 // the migration). They share one parameter list: the filters, then the keyset position
 // after_key/after_id of the last row of the previous page (after_key as text, cast to the sort
 // column's type), then the page size. Keep their filter blocks identical.
-func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCreatedAtAscParams) ([]Task, error) {
+func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCreatedAtAscParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listTasksByCreatedAtAsc,
 		arg.UserID,
 		arg.Completed,
@@ -161,7 +161,7 @@ func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCr
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Task
+	var items []*Task
 	for rows.Next() {
 		var i Task
 		if err := rows.Scan(
@@ -180,7 +180,7 @@ func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCr
 		); err != nil {
 			return nil, err
 		}
-		items = append(items, i)
+		items = append(items, &i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -216,7 +216,7 @@ type ListTasksByCreatedAtDescParams struct {
 	PageSize  int32
 }
 
-func (q *Queries) ListTasksByCreatedAtDesc(ctx context.Context, arg ListTasksByCreatedAtDescParams) ([]Task, error) {
+func (q *Queries) ListTasksByCreatedAtDesc(ctx context.Context, arg ListTasksByCreatedAtDescParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listTasksByCreatedAtDesc,
 		arg.UserID,
 		arg.Completed,
@@ -233,7 +233,7 @@ func (q *Queries) ListTasksByCreatedAtDesc(ctx context.Context, arg ListTasksByC
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Task
+	var items []*Task
 	for rows.Next() {
 		var i Task
 		if err := rows.Scan(
@@ -252,7 +252,7 @@ func (q *Queries) ListTasksByCreatedAtDesc(ctx context.Context, arg ListTasksByC
 		); err != nil {
 			return nil, err
 		}
-		items = append(items, i)
+		items = append(items, &i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -292,7 +292,7 @@ type ListTasksByDueDateAscParams struct {
 
 // Tasks without a due date come last in both directions; a null after_key means the
 // previous page ended among them.
-func (q *Queries) ListTasksByDueDateAsc(ctx context.Context, arg ListTasksByDueDateAscParams) ([]Task, error) {
+func (q *Queries) ListTasksByDueDateAsc(ctx context.Context, arg ListTasksByDueDateAscParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listTasksByDueDateAsc,
 		arg.UserID,
 		arg.Completed,
@@ -309,7 +309,7 @@ func (q *Queries) ListTasksByDueDateAsc(ctx context.Context, arg ListTasksByDueD
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Task
+	var items []*Task
 	for rows.Next() {
 		var i Task
 		if err := rows.Scan(
@@ -328,7 +328,7 @@ func (q *Queries) ListTasksByDueDateAsc(ctx context.Context, arg ListTasksByDueD
 		); err != nil {
 			return nil, err
 		}
-		items = append(items, i)
+		items = append(items, &i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -368,7 +368,7 @@ type ListTasksByDueDateDescParams struct {
 
 // Tasks without a due date come last in both directions; a null after_key means the
 // previous page ended among them.
-func (q *Queries) ListTasksByDueDateDesc(ctx context.Context, arg ListTasksByDueDateDescParams) ([]Task, error) {
+func (q *Queries) ListTasksByDueDateDesc(ctx context.Context, arg ListTasksByDueDateDescParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listTasksByDueDateDesc,
 		arg.UserID,
 		arg.Completed,
@@ -385,7 +385,7 @@ func (q *Queries) ListTasksByDueDateDesc(ctx context.Context, arg ListTasksByDue
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Task
+	var items []*Task
 	for rows.Next() {
 		var i Task
 		if err := rows.Scan(
@@ -404,7 +404,7 @@ func (q *Queries) ListTasksByDueDateDesc(ctx context.Context, arg ListTasksByDue
 		); err != nil {
 			return nil, err
 		}
-		items = append(items, i)
+		items = append(items, &i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -440,7 +440,7 @@ type ListTasksByPriorityAscParams struct {
 	PageSize  int32
 }
 
-func (q *Queries) ListTasksByPriorityAsc(ctx context.Context, arg ListTasksByPriorityAscParams) ([]Task, error) {
+func (q *Queries) ListTasksByPriorityAsc(ctx context.Context, arg ListTasksByPriorityAscParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listTasksByPriorityAsc,
 		arg.UserID,
 		arg.Completed,
@@ -457,7 +457,7 @@ func (q *Queries) ListTasksByPriorityAsc(ctx context.Context, arg ListTasksByPri
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Task
+	var items []*Task
 	for rows.Next() {
 		var i Task
 		if err := rows.Scan(
@@ -476,7 +476,7 @@ func (q *Queries) ListTasksByPriorityAsc(ctx context.Context, arg ListTasksByPri
 		); err != nil {
 			return nil, err
 		}
-		items = append(items, i)
+		items = append(items, &i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -512,7 +512,7 @@ type ListTasksByPriorityDescParams struct {
 	PageSize  int32
 }
 
-func (q *Queries) ListTasksByPriorityDesc(ctx context.Context, arg ListTasksByPriorityDescParams) ([]Task, error) {
+func (q *Queries) ListTasksByPriorityDesc(ctx context.Context, arg ListTasksByPriorityDescParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listTasksByPriorityDesc,
 		arg.UserID,
 		arg.Completed,
@@ -529,7 +529,7 @@ func (q *Queries) ListTasksByPriorityDesc(ctx context.Context, arg ListTasksByPr
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Task
+	var items []*Task
 	for rows.Next() {
 		var i Task
 		if err := rows.Scan(
@@ -548,7 +548,7 @@ func (q *Queries) ListTasksByPriorityDesc(ctx context.Context, arg ListTasksByPr
 		); err != nil {
 			return nil, err
 		}
-		items = append(items, i)
+		items = append(items, &i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -584,7 +584,7 @@ type ListTasksByTitleAscParams struct {
 	PageSize  int32
 }
 
-func (q *Queries) ListTasksByTitleAsc(ctx context.Context, arg ListTasksByTitleAscParams) ([]Task, error) {
+func (q *Queries) ListTasksByTitleAsc(ctx context.Context, arg ListTasksByTitleAscParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listTasksByTitleAsc,
 		arg.UserID,
 		arg.Completed,
@@ -601,7 +601,7 @@ func (q *Queries) ListTasksByTitleAsc(ctx context.Context, arg ListTasksByTitleA
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Task
+	var items []*Task
 	for rows.Next() {
 		var i Task
 		if err := rows.Scan(
@@ -620,7 +620,7 @@ func (q *Queries) ListTasksByTitleAsc(ctx context.Context, arg ListTasksByTitleA
 		); err != nil {
 			return nil, err
 		}
-		items = append(items, i)
+		items = append(items, &i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -656,7 +656,7 @@ type ListTasksByTitleDescParams struct {
 	PageSize  int32
 }
 
-func (q *Queries) ListTasksByTitleDesc(ctx context.Context, arg ListTasksByTitleDescParams) ([]Task, error) {
+func (q *Queries) ListTasksByTitleDesc(ctx context.Context, arg ListTasksByTitleDescParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listTasksByTitleDesc,
 		arg.UserID,
 		arg.Completed,
@@ -673,7 +673,7 @@ func (q *Queries) ListTasksByTitleDesc(ctx context.Context, arg ListTasksByTitle
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Task
+	var items []*Task
 	for rows.Next() {
 		var i Task
 		if err := rows.Scan(
@@ -692,7 +692,7 @@ func (q *Queries) ListTasksByTitleDesc(ctx context.Context, arg ListTasksByTitle
 		); err != nil {
 			return nil, err
 		}
-		items = append(items, i)
+		items = append(items, &i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -728,7 +728,7 @@ type ListTasksByUpdatedAtAscParams struct {
 	PageSize  int32
 }
 
-func (q *Queries) ListTasksByUpdatedAtAsc(ctx context.Context, arg ListTasksByUpdatedAtAscParams) ([]Task, error) {
+func (q *Queries) ListTasksByUpdatedAtAsc(ctx context.Context, arg ListTasksByUpdatedAtAscParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listTasksByUpdatedAtAsc,
 		arg.UserID,
 		arg.Completed,
@@ -745,7 +745,7 @@ func (q *Queries) ListTasksByUpdatedAtAsc(ctx context.Context, arg ListTasksByUp
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Task
+	var items []*Task
 	for rows.Next() {
 		var i Task
 		if err := rows.Scan(
@@ -764,7 +764,7 @@ func (q *Queries) ListTasksByUpdatedAtAsc(ctx context.Context, arg ListTasksByUp
 		); err != nil {
 			return nil, err
 		}
-		items = append(items, i)
+		items = append(items, &i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -800,7 +800,7 @@ type ListTasksByUpdatedAtDescParams struct {
 	PageSize  int32
 }
 
-func (q *Queries) ListTasksByUpdatedAtDesc(ctx context.Context, arg ListTasksByUpdatedAtDescParams) ([]Task, error) {
+func (q *Queries) ListTasksByUpdatedAtDesc(ctx context.Context, arg ListTasksByUpdatedAtDescParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listTasksByUpdatedAtDesc,
 		arg.UserID,
 		arg.Completed,
@@ -817,7 +817,7 @@ func (q *Queries) ListTasksByUpdatedAtDesc(ctx context.Context, arg ListTasksByU
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Task
+	var items []*Task
 	for rows.Next() {
 		var i Task
 		if err := rows.Scan(
@@ -836,7 +836,7 @@ func (q *Queries) ListTasksByUpdatedAtDesc(ctx context.Context, arg ListTasksByU
 		); err != nil {
 			return nil, err
 		}
-		items = append(items, i)
+		items = append(items, &i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -858,7 +858,7 @@ type ListTasksNewestAfterParams struct {
 	PageSize int32
 }
 
-func (q *Queries) ListTasksNewestAfter(ctx context.Context, arg ListTasksNewestAfterParams) ([]Task, error) {
+func (q *Queries) ListTasksNewestAfter(ctx context.Context, arg ListTasksNewestAfterParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listTasksNewestAfter,
 		arg.UserID,
 		arg.AfterKey,
@@ -869,7 +869,7 @@ func (q *Queries) ListTasksNewestAfter(ctx context.Context, arg ListTasksNewestA
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Task
+	var items []*Task
 	for rows.Next() {
 		var i Task
 		if err := rows.Scan(
@@ -888,7 +888,7 @@ func (q *Queries) ListTasksNewestAfter(ctx context.Context, arg ListTasksNewestA
 		); err != nil {
 			return nil, err
 		}
-		items = append(items, i)
+		items = append(items, &i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -912,13 +912,13 @@ type ListTasksNewestFirstParams struct {
 // filters its statement has a good generic plan (an index range scan on
 // tasks_user_created), so a prepared statement runs without being planned again; the general
 // queries below, with every filter as a parameter, are planned for each call.
-func (q *Queries) ListTasksNewestFirst(ctx context.Context, arg ListTasksNewestFirstParams) ([]Task, error) {
+func (q *Queries) ListTasksNewestFirst(ctx context.Context, arg ListTasksNewestFirstParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listTasksNewestFirst, arg.UserID, arg.PageSize)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Task
+	var items []*Task
 	for rows.Next() {
 		var i Task
 		if err := rows.Scan(
@@ -937,7 +937,7 @@ func (q *Queries) ListTasksNewestFirst(ctx context.Context, arg ListTasksNewestF
 		); err != nil {
 			return nil, err
 		}
-		items = append(items, i)
+		items = append(items, &i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -974,7 +974,7 @@ type ToggleTaskCompletedParams struct {
 
 // ToggleTaskCompleted flips completed in one statement, so two toggles never read the same
 // old value (the Phase II route PATCH /api/{user_id}/tasks/{id}/complete).
-func (q *Queries) ToggleTaskCompleted(ctx context.Context, arg ToggleTaskCompletedParams) (Task, error) {
+func (q *Queries) ToggleTaskCompleted(ctx context.Context, arg ToggleTaskCompletedParams) (*Task, error) {
 	row := q.db.QueryRow(ctx, toggleTaskCompleted, arg.UserID, arg.ID)
 	var i Task
 	err := row.Scan(
@@ -991,7 +991,7 @@ func (q *Queries) ToggleTaskCompleted(ctx context.Context, arg ToggleTaskComplet
 		&i.UpdatedAt,
 		&i.Version,
 	)
-	return i, err
+	return &i, err
 }
 
 const updateTask = `-- name: UpdateTask :one
@@ -1025,7 +1025,7 @@ type UpdateTaskParams struct {
 // completed, priority or tags keeps the old value; description and due_date change only when
 // their set_ flag is true, so that null can clear them. With if_versions (from If-Match) the
 // row is written only if its version is one of them: check and write in one statement.
-func (q *Queries) UpdateTask(ctx context.Context, arg UpdateTaskParams) (Task, error) {
+func (q *Queries) UpdateTask(ctx context.Context, arg UpdateTaskParams) (*Task, error) {
 	row := q.db.QueryRow(ctx, updateTask,
 		arg.Title,
 		arg.SetDescription,
@@ -1054,5 +1054,5 @@ func (q *Queries) UpdateTask(ctx context.Context, arg UpdateTaskParams) (Task, e
 		&i.UpdatedAt,
 		&i.Version,
 	)
-	return i, err
+	return &i, err
 }

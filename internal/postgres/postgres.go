@@ -119,6 +119,10 @@ func poolConfig(opts Options) (*pgxpool.Config, error) {
 	// Neon suspends a compute after 5 idle minutes; connections idle for less than that are
 	// recycled first, so the pool does not hold sockets to a suspended server.
 	cfg.MaxConnIdleTime = 4 * time.Minute
+	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		registerTypes(conn.TypeMap())
+		return nil
+	}
 	return cfg, nil
 }
 

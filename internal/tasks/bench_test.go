@@ -11,13 +11,13 @@ import (
 	"taskapi/gen/db"
 )
 
-func samplePage() []db.Task {
+func samplePage() []*db.Task {
 	now := time.Now().UTC()
 	desc := "Two litres of semi-skimmed milk from the shop round the corner"
-	rows := make([]db.Task, 20)
+	rows := make([]*db.Task, 20)
 	for i := range rows {
 		due := now.Add(time.Duration(i) * time.Hour)
-		rows[i] = db.Task{
+		rows[i] = &db.Task{
 			ID: uuid.Must(uuid.NewV7()), UserID: "user-1", Title: "Buy milk and bread for the week", Description: &desc,
 			Priority: db.TaskPriorityHigh, DueDate: &due, Tags: []string{"shopping", "errands"},
 			CreatedAt: now, UpdatedAt: now, Version: 1,
@@ -26,18 +26,14 @@ func samplePage() []db.Task {
 	return rows
 }
 
-// Encoding one page of 20 tasks as the list endpoint does: mapping and JSON (and, for
-// comparison, encoding/json through the generated response type).
+// Encoding one page of 20 tasks as the list endpoint does (and, for comparison, mapping
+// them to api.Task and encoding/json through the generated response type).
 func BenchmarkEncodePage(b *testing.B) {
 	rows := samplePage()
 	b.ReportAllocs()
 	for b.Loop() {
-		page := api.TaskPage{Items: make([]api.Task, 0, len(rows))}
-		for _, row := range rows {
-			page.Items = append(page.Items, toAPI(row))
-		}
 		w := httptest.NewRecorder()
-		if err := pageJSON(page).VisitListTasksResponse(w); err != nil {
+		if err := (pageJSON{rows: rows}).VisitListTasksResponse(w); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -39,7 +39,11 @@ func (s *Service) CompatListTasks(ctx context.Context, req api.CompatListTasksRe
 	if err != nil {
 		return nil, err
 	}
-	return api.CompatListTasks200JSONResponse(page.Items), nil
+	items := make([]api.Task, len(page.rows))
+	for i, row := range page.rows {
+		items[i] = toAPI(row)
+	}
+	return api.CompatListTasks200JSONResponse(items), nil
 }
 
 // CompatCreateTask is CreateTask.

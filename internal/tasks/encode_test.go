@@ -9,36 +9,44 @@ import (
 	"github.com/google/uuid"
 
 	api "taskapi/gen/api"
+	"taskapi/gen/db"
 )
 
-func encodingJSON(t testing.TB, p api.TaskPage) []byte {
+// encodingJSON is the reference: encoding/json of the api.TaskPage that toAPI makes of p.
+func encodingJSON(t testing.TB, p page) []byte {
+	ref := api.TaskPage{Items: make([]api.Task, 0, len(p.rows)), NextCursor: p.next}
+	for _, row := range p.rows {
+		ref.Items = append(ref.Items, toAPI(row))
+	}
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(p); err != nil {
+	if err := json.NewEncoder(&buf).Encode(ref); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
 }
 
 func TestPageEncodingMatchesEncodingJSON(t *testing.T) {
-	now := time.Date(2026, 11, 26, 12, 0, 0, 123456000, time.UTC)
+	// Times as pgx returns them, in the process's zone: here one far from UTC.
+	zone := time.FixedZone("UTC+5:30", 5*3600+1800)
+	now := time.Date(2026, 11, 26, 12, 0, 0, 123456000, zone)
 	odd := []string{"", "plain", `quote " backslash \ slash /`, "<script>&amp;</script>", "tab\tnl\ncr\rbs\bff\f",
 		"\x00\x01\x1f\x7f", "é 日本 😀 e\u0301", "\u2028\u2029", "\xff\xfe invalid", "\u202eRTL"}
-	var items []api.Task
+	var rows []*db.Task
 	for i, s := range odd {
 		due := now.Add(time.Duration(i) * time.Hour)
 		desc := s
-		task := api.Task{Id: uuid.New(), Title: s, Description: &desc, Completed: i%2 == 0, Priority: api.Priority("high"),
-			DueDate: &due, Tags: []string{s, "x"}, CreatedAt: now, UpdatedAt: now.Add(time.Second)}
+		task := &db.Task{ID: uuid.New(), UserID: "user-1", Title: s, Description: &desc, Completed: i%2 == 0,
+			Priority: db.TaskPriorityHigh, DueDate: &due, Tags: []string{s, "x"}, CreatedAt: now, UpdatedAt: now.Add(time.Second).UTC(), Version: int64(i)}
 		if i%3 == 0 {
 			task.Description, task.DueDate, task.Tags = nil, nil, []string{}
 		}
 		if task.Completed {
 			task.CompletedAt = &now
 		}
-		items = append(items, task)
+		rows = append(rows, task)
 	}
 	cursor := "eyJ2IjoxfQ"
-	for _, p := range []api.TaskPage{{Items: items, NextCursor: &cursor}, {Items: []api.Task{}}, {Items: items[:1]}} {
+	for _, p := range []page{{rows: rows, next: &cursor}, {rows: []*db.Task{}}, {rows: rows[:1]}, {rows: rows[3:4]}} {
 		if got, want := appendPage(nil, p), encodingJSON(t, p); !bytes.Equal(got, want) {
 			t.Errorf("appendPage differs from encoding/json:\n got %s\nwant %s", got, want)
 		}
@@ -50,7 +58,7 @@ func FuzzAppendString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		p := api.TaskPage{Items: []api.Task{{Title: s, Tags: []string{s}, Priority: api.Priority(s)}}}
+		p := page{rows: []*db.Task{{Title: s, Tags: []string{s}, Priority: db.TaskPriority(s)}}}
 		if got, want := appendPage(nil, p), encodingJSON(t, p); !bytes.Equal(got, want) {
 			t.Errorf("%q: appendPage %s, encoding/json %s", s, got, want)
 		}

@@ -24,41 +24,41 @@ type listParams = db.ListTasksByCreatedAtDescParams
 // order is one sort order: the query that reads a page in that order, and the sort key of a
 // row, written as the text that query casts back to the column's type.
 type order struct {
-	query func(context.Context, *db.Queries, listParams) ([]db.Task, error)
-	key   func(db.Task) *string
+	query func(context.Context, *db.Queries, listParams) ([]*db.Task, error)
+	key   func(*db.Task) *string
 	// validKey checks a key read from a client's cursor before it reaches SQL.
 	validKey func(*string) bool
 }
 
 var orders = map[api.SortOrder]order{
-	api.SortOrderCreatedAt: {func(ctx context.Context, q *db.Queries, p listParams) ([]db.Task, error) {
+	api.SortOrderCreatedAt: {func(ctx context.Context, q *db.Queries, p listParams) ([]*db.Task, error) {
 		return q.ListTasksByCreatedAtAsc(ctx, db.ListTasksByCreatedAtAscParams(p))
 	}, createdKey, validTimeKey},
-	api.SortOrderMinusCreatedAt: {func(ctx context.Context, q *db.Queries, p listParams) ([]db.Task, error) {
+	api.SortOrderMinusCreatedAt: {func(ctx context.Context, q *db.Queries, p listParams) ([]*db.Task, error) {
 		return q.ListTasksByCreatedAtDesc(ctx, p)
 	}, createdKey, validTimeKey},
-	api.SortOrderUpdatedAt: {func(ctx context.Context, q *db.Queries, p listParams) ([]db.Task, error) {
+	api.SortOrderUpdatedAt: {func(ctx context.Context, q *db.Queries, p listParams) ([]*db.Task, error) {
 		return q.ListTasksByUpdatedAtAsc(ctx, db.ListTasksByUpdatedAtAscParams(p))
 	}, updatedKey, validTimeKey},
-	api.SortOrderMinusUpdatedAt: {func(ctx context.Context, q *db.Queries, p listParams) ([]db.Task, error) {
+	api.SortOrderMinusUpdatedAt: {func(ctx context.Context, q *db.Queries, p listParams) ([]*db.Task, error) {
 		return q.ListTasksByUpdatedAtDesc(ctx, db.ListTasksByUpdatedAtDescParams(p))
 	}, updatedKey, validTimeKey},
-	api.SortOrderTitle: {func(ctx context.Context, q *db.Queries, p listParams) ([]db.Task, error) {
+	api.SortOrderTitle: {func(ctx context.Context, q *db.Queries, p listParams) ([]*db.Task, error) {
 		return q.ListTasksByTitleAsc(ctx, db.ListTasksByTitleAscParams(p))
 	}, titleKey, validTitleKey},
-	api.SortOrderMinusTitle: {func(ctx context.Context, q *db.Queries, p listParams) ([]db.Task, error) {
+	api.SortOrderMinusTitle: {func(ctx context.Context, q *db.Queries, p listParams) ([]*db.Task, error) {
 		return q.ListTasksByTitleDesc(ctx, db.ListTasksByTitleDescParams(p))
 	}, titleKey, validTitleKey},
-	api.SortOrderPriority: {func(ctx context.Context, q *db.Queries, p listParams) ([]db.Task, error) {
+	api.SortOrderPriority: {func(ctx context.Context, q *db.Queries, p listParams) ([]*db.Task, error) {
 		return q.ListTasksByPriorityAsc(ctx, db.ListTasksByPriorityAscParams(p))
 	}, priorityKey, validPriorityKey},
-	api.SortOrderMinusPriority: {func(ctx context.Context, q *db.Queries, p listParams) ([]db.Task, error) {
+	api.SortOrderMinusPriority: {func(ctx context.Context, q *db.Queries, p listParams) ([]*db.Task, error) {
 		return q.ListTasksByPriorityDesc(ctx, db.ListTasksByPriorityDescParams(p))
 	}, priorityKey, validPriorityKey},
-	api.SortOrderDueDate: {func(ctx context.Context, q *db.Queries, p listParams) ([]db.Task, error) {
+	api.SortOrderDueDate: {func(ctx context.Context, q *db.Queries, p listParams) ([]*db.Task, error) {
 		return q.ListTasksByDueDateAsc(ctx, db.ListTasksByDueDateAscParams(p))
 	}, dueKey, validDueKey},
-	api.SortOrderMinusDueDate: {func(ctx context.Context, q *db.Queries, p listParams) ([]db.Task, error) {
+	api.SortOrderMinusDueDate: {func(ctx context.Context, q *db.Queries, p listParams) ([]*db.Task, error) {
 		return q.ListTasksByDueDateDesc(ctx, db.ListTasksByDueDateDescParams(p))
 	}, dueKey, validDueKey},
 }
@@ -72,11 +72,11 @@ func timeKey(t time.Time) *string {
 	return &s
 }
 
-func createdKey(t db.Task) *string  { return timeKey(t.CreatedAt) }
-func updatedKey(t db.Task) *string  { return timeKey(t.UpdatedAt) }
-func titleKey(t db.Task) *string    { return &t.Title }
-func priorityKey(t db.Task) *string { s := string(t.Priority); return &s }
-func dueKey(t db.Task) *string {
+func createdKey(t *db.Task) *string  { return timeKey(t.CreatedAt) }
+func updatedKey(t *db.Task) *string  { return timeKey(t.UpdatedAt) }
+func titleKey(t *db.Task) *string    { return &t.Title }
+func priorityKey(t *db.Task) *string { s := string(t.Priority); return &s }
+func dueKey(t *db.Task) *string {
 	if t.DueDate == nil {
 		return nil
 	}
@@ -99,14 +99,20 @@ func validPriorityKey(k *string) bool { return k != nil && db.TaskPriority(*k).V
 
 func validDueKey(k *string) bool { return k == nil || validTimeKey(k) }
 
-func (s *Service) list(ctx context.Context, user string, p api.ListTasksParams) (api.TaskPage, error) {
+// page is one page of a list: its rows, in order, and the cursor of the next page, if any.
+type page struct {
+	rows []*db.Task
+	next *string
+}
+
+func (s *Service) list(ctx context.Context, user string, p api.ListTasksParams) (page, error) {
 	sort := defaultSort
 	if p.Sort != nil {
 		sort = *p.Sort
 	}
 	ord, ok := orders[sort]
 	if !ok { // the request validator only lets the spec's sort orders through
-		return api.TaskPage{}, badParam("sort", "is not a known sort order")
+		return page{}, badParam("sort", "is not a known sort order")
 	}
 	pageSize := defaultPageSize
 	if p.Limit != nil {
@@ -139,10 +145,10 @@ func (s *Service) list(ctx context.Context, user string, p api.ListTasksParams) 
 	if p.Cursor != nil {
 		c, err := decodeCursor(*p.Cursor, fingerprint)
 		if err != nil {
-			return api.TaskPage{}, badParam("cursor", err.Error())
+			return page{}, badParam("cursor", err.Error())
 		}
 		if !ord.validKey(c.Key) {
-			return api.TaskPage{}, badParam("cursor", errCursorMalformed.Error())
+			return page{}, badParam("cursor", errCursorMalformed.Error())
 		}
 		params.AfterKey, params.AfterID = c.Key, &c.ID
 	}
@@ -151,21 +157,17 @@ func (s *Service) list(ctx context.Context, user string, p api.ListTasksParams) 
 	if sort == defaultSort && unfiltered(params) {
 		query = newestFirst
 	}
-	rows, err := retryRead(ctx, func() ([]db.Task, error) { return query(ctx, s.queries, params) })
+	rows, err := retryRead(ctx, func() ([]*db.Task, error) { return query(ctx, s.queries, params) })
 	if err != nil {
-		return api.TaskPage{}, dbError(err)
+		return page{}, dbError(err)
 	}
-	page := api.TaskPage{Items: make([]api.Task, 0, min(len(rows), pageSize))}
-	if len(rows) > pageSize {
-		rows = rows[:pageSize]
-		last := rows[pageSize-1]
-		next := cursor{Version: cursorVersion, Fingerprint: fingerprint, Key: ord.key(last), ID: last.ID}
-		page.NextCursor = new(next.encode())
+	if len(rows) <= pageSize {
+		return page{rows: rows}, nil
 	}
-	for _, row := range rows {
-		page.Items = append(page.Items, toAPI(row))
-	}
-	return page, nil
+	rows = rows[:pageSize]
+	last := rows[pageSize-1]
+	next := cursor{Version: cursorVersion, Fingerprint: fingerprint, Key: ord.key(last), ID: last.ID}
+	return page{rows: rows, next: new(next.encode())}, nil
 }
 
 // unfiltered reports whether a list asks for no filter at all.
@@ -175,7 +177,7 @@ func unfiltered(p listParams) bool {
 
 // newestFirst is the default order's query for a list without filters: the same rows as
 // ListTasksByCreatedAtDesc, from statements whose cached plan is an index range scan.
-func newestFirst(ctx context.Context, q *db.Queries, p listParams) ([]db.Task, error) {
+func newestFirst(ctx context.Context, q *db.Queries, p listParams) ([]*db.Task, error) {
 	if p.AfterID == nil {
 		return q.ListTasksNewestFirst(ctx, db.ListTasksNewestFirstParams{UserID: p.UserID, PageSize: p.PageSize})
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // toAPI is the one place where a stored task (db.Task) becomes a response (api.Task).
-func toAPI(t db.Task) api.Task {
+func toAPI(t *db.Task) api.Task {
 	return api.Task{
 		Id:          t.ID,
 		Title:       t.Title,

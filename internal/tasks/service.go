@@ -67,10 +67,10 @@ func (s *Service) CreateTask(ctx context.Context, req api.CreateTaskRequestObjec
 	return created(toAPI(row), etag(row.Version), nil), nil
 }
 
-func (s *Service) insert(ctx context.Context, q *db.Queries, user string, in input) (db.Task, error) {
+func (s *Service) insert(ctx context.Context, q *db.Queries, user string, in input) (*db.Task, error) {
 	id, err := uuid.NewV7() // time-ordered, so ties on a sort key fall in creation order
 	if err != nil {
-		return db.Task{}, err
+		return nil, err
 	}
 	row, err := q.CreateTask(ctx, db.CreateTaskParams{
 		ID:          id,
@@ -113,8 +113,8 @@ func (s *Service) GetTask(ctx context.Context, req api.GetTaskRequestObject) (ap
 	return api.GetTask200JSONResponse{Body: toAPI(row), Headers: api.GetTask200ResponseHeaders{ETag: tag}}, nil
 }
 
-func (s *Service) get(ctx context.Context, user string, id uuid.UUID) (db.Task, error) {
-	row, err := retryRead(ctx, func() (db.Task, error) {
+func (s *Service) get(ctx context.Context, user string, id uuid.UUID) (*db.Task, error) {
+	row, err := retryRead(ctx, func() (*db.Task, error) {
 		return s.queries.GetTask(ctx, db.GetTaskParams{UserID: user, ID: id})
 	})
 	return row, dbError(err)
@@ -161,10 +161,10 @@ func (s *Service) UpdateTask(ctx context.Context, req api.UpdateTaskRequestObjec
 	return api.UpdateTask200JSONResponse{Body: toAPI(row), Headers: api.UpdateTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
 }
 
-func (s *Service) update(ctx context.Context, params db.UpdateTaskParams) (db.Task, error) {
+func (s *Service) update(ctx context.Context, params db.UpdateTaskParams) (*db.Task, error) {
 	row, err := s.queries.UpdateTask(ctx, params)
 	if errors.Is(err, pgx.ErrNoRows) && params.IfVersions != nil {
-		return db.Task{}, s.notFoundOrChanged(ctx, params.UserID, params.ID)
+		return nil, s.notFoundOrChanged(ctx, params.UserID, params.ID)
 	}
 	return row, dbError(err)
 }

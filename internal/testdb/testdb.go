@@ -44,10 +44,11 @@ func AdminURL() string {
 	return defaultAdminURL
 }
 
-// New returns a pool on a new, migrated database that is dropped when t ends.
+// New returns a pool on a new, migrated database that is dropped when t ends, configured as
+// the service configures its own.
 func New(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), URL(t))
+	pool, err := postgres.Open(context.Background(), postgres.Options{URL: URL(t), ConnectTimeout: 10 * time.Second, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
 	}
