@@ -307,11 +307,11 @@ func parse(raw env, dev bool) (Config, error) {
 // can carry credentials.
 func (p *problems) tracing(raw env) Tracing {
 	t := Tracing{ServiceName: firstOf(raw.ServiceName, "taskapi"), SampleRatio: 1}
-	if raw.OTLPEndpoint != "" && !isHTTPURL(raw.OTLPEndpoint) {
-		p.addf("OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL such as http://collector:4318")
+	if raw.OTLPEndpoint != "" && !isOTLPURL(raw.OTLPEndpoint) {
+		p.addf("OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL without credentials or query, such as http://collector:4318")
 	}
-	if raw.OTLPTracesEndpoint != "" && !isHTTPURL(raw.OTLPTracesEndpoint) {
-		p.addf("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL such as http://collector:4318/v1/traces")
+	if raw.OTLPTracesEndpoint != "" && !isOTLPURL(raw.OTLPTracesEndpoint) {
+		p.addf("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL without credentials or query, such as http://collector:4318/v1/traces")
 	}
 	switch {
 	case raw.OTLPTracesEndpoint != "":
@@ -333,6 +333,13 @@ func (p *problems) tracing(raw env) Tracing {
 		t.SampleRatio = ratio
 	}
 	return t
+}
+
+// isOTLPURL refuses what the exporter would silently drop: it sends to the URL's host and
+// path only.
+func isOTLPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && isHTTPURL(s) && u.User == nil && u.RawQuery == "" && u.Fragment == ""
 }
 
 func isHTTPURL(s string) bool {

@@ -202,10 +202,12 @@ func TestTracing(t *testing.T) {
 		{name: "service name and ratio", endpoint: "http://collector:4318", service: "taskapi-eu", sampler: "parentbased_traceidratio", ratio: "0.25",
 			want: Tracing{Endpoint: "http://collector:4318/v1/traces", ServiceName: "taskapi-eu", SampleRatio: 0.25}},
 		{name: "a ratio of 0 records only what callers sampled", ratio: "0", want: Tracing{ServiceName: "taskapi", SampleRatio: 0}},
-		{name: "generic endpoint not a URL", endpoint: "collector:4318", problem: "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		{name: "generic endpoint not a URL", endpoint: "otel.internal:4318", problem: "OTEL_EXPORTER_OTLP_ENDPOINT"},
 		{name: "traces endpoint not http", tracesEndpoint: "grpc://collector:4317", problem: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"},
 		{name: "a bad generic endpoint is reported even when the traces one wins", endpoint: "nope", tracesEndpoint: "http://traces:4318",
 			problem: "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		{name: "credentials would not be sent", endpoint: "https://user:pw@collector:4318", problem: "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		{name: "a query would not be sent", tracesEndpoint: "https://collector:4318/v1/traces?key=k", problem: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"},
 		{name: "ratio above 1", ratio: "1.5", problem: "OTEL_TRACES_SAMPLER_ARG"},
 		{name: "ratio not a number", ratio: "half", problem: "OTEL_TRACES_SAMPLER_ARG"},
 		{name: "another sampler", sampler: "always_off", problem: "OTEL_TRACES_SAMPLER"},
@@ -217,6 +219,8 @@ func TestTracing(t *testing.T) {
 		if tc.problem != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.problem) {
 				t.Errorf("%s: error %v, want one naming %s", tc.name, err, tc.problem)
+			} else if tc.endpoint+tc.tracesEndpoint != "" && strings.Contains(err.Error(), tc.endpoint+tc.tracesEndpoint) {
+				t.Errorf("%s: the error quotes the endpoint, which may hold credentials: %v", tc.name, err)
 			}
 			continue
 		}
