@@ -18,8 +18,9 @@ import (
 // below it are its children. Install it first: the span then covers the whole request and
 // sees the status the error handler wrote.
 //
-// The span is named for the route template ("GET /api/tasks/{task_id}"), which is also its
-// only trace of the URL: paths hold ids and query strings hold search text.
+// The span is named for the route template ("GET /api/tasks/{id}"), which is also its only
+// trace of the URL: paths hold ids (the older routes' hold the user's) and query strings hold
+// search text.
 func Middleware(tp trace.TracerProvider) echo.MiddlewareFunc {
 	tracer := tp.Tracer(scope)
 	var propagator propagation.TraceContext
@@ -66,8 +67,8 @@ func methodName(method string) string {
 	return "_OTHER"
 }
 
-// routeTemplate turns Echo's route ("/api/tasks/:task_id") into OpenAPI's and OpenTelemetry's
-// notation ("/api/tasks/{task_id}"); "" (no route matched) stays "".
+// routeTemplate turns Echo's route ("/api/tasks/:id") into OpenAPI's and OpenTelemetry's
+// notation ("/api/tasks/{id}"); "" (no route matched) stays "".
 func routeTemplate(path string) string {
 	if !strings.Contains(path, ":") {
 		return path
