@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"taskapi"
 	api "taskapi/gen/api"
@@ -25,6 +26,7 @@ import (
 	"taskapi/internal/postgres"
 	"taskapi/internal/ratelimit"
 	"taskapi/internal/tasks"
+	"taskapi/internal/tracing"
 )
 
 const usage = `usage:
@@ -75,7 +77,14 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, cfg, logger, cfg.DatabaseURL)
+	// Deferred first, so it runs last: the spans of the last requests are sent after the
+	// server has stopped and the pool has closed.
+	tracer, flushTraces, err := startTracing(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer flushTraces()
+	pool, err := openPool(ctx, cfg, logger, cfg.DatabaseURL, tracer)
 	if err != nil {
 		return err
 	}
@@ -119,6 +128,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		Limiter:        limiter,
 		CORSOrigins:    cfg.CORSAllowedOrigins,
 		Metrics:        m,
+		Tracer:         tracer,
 	})
 	if err != nil {
 		return err
@@ -141,7 +151,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	authMode, _ := verifier.Mode()
 	logger.Info("serving", "addr", listener.Addr().String(), "auth", authMode, "dev", cfg.Dev,
-		"db_exec_mode", pool.Config().ConnConfig.DefaultQueryExecMode.String(), "rate_limit", limiterName(cfg))
+		"db_exec_mode", pool.Config().ConnConfig.DefaultQueryExecMode.String(), "rate_limit", limiterName(cfg),
+		"tracing", tracingName(cfg))
 	if cfg.Dev {
 		if err := printDevBanner(stdout, cfg, listener.Addr()); err != nil {
 			return err
@@ -184,8 +195,9 @@ func setUp(stderr io.Writer, dev bool) (config.Config, *slog.Logger, error) {
 	return cfg, slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})), nil
 }
 
-func openPool(ctx context.Context, cfg config.Config, logger *slog.Logger, url string) (*pgxpool.Pool, error) {
-	return postgres.Open(ctx, postgres.Options{
+// openPool opens a pool on url; with a tracer, its queries are traced.
+func openPool(ctx context.Context, cfg config.Config, logger *slog.Logger, url string, tracer trace.TracerProvider) (*pgxpool.Pool, error) {
+	opts := postgres.Options{
 		URL:              url,
 		CreateDatabase:   cfg.DatabaseIsDevDefault,
 		ConnectTimeout:   cfg.DBConnectTimeout,
@@ -193,7 +205,11 @@ func openPool(ctx context.Context, cfg config.Config, logger *slog.Logger, url s
 		StatementTimeout: cfg.DBStatementTimeout,
 		MaxConns:         cfg.DBMaxConns,
 		Logger:           logger,
-	})
+	}
+	if tracer != nil {
+		opts.QueryTracer = tracing.QueryTracer(tracer)
+	}
+	return postgres.Open(ctx, opts)
 }
 
 // migrateOnStart applies pending migrations over a direct connection: behind a pooler
@@ -201,7 +217,7 @@ func openPool(ctx context.Context, cfg config.Config, logger *slog.Logger, url s
 func migrateOnStart(ctx context.Context, cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) error {
 	direct := postgres.DirectURL(cfg.DatabaseURL, cfg.MigrationDatabaseURL)
 	if direct != cfg.DatabaseURL {
-		directPool, err := openPool(ctx, cfg, logger, direct)
+		directPool, err := openPool(ctx, cfg, logger, direct, nil)
 		if err != nil {
 			return fmt.Errorf("migrations' database: %w", err)
 		}
@@ -248,6 +264,38 @@ func newLimiter(cfg config.Config) (ratelimit.Limiter, func(), error) {
 	}
 	client := redis.NewClient(opts)
 	return ratelimit.NewRedis(client, policy, "taskapi:ratelimit:"), func() { client.Close() }, nil
+}
+
+// startTracing sets up tracing when an OTLP endpoint is configured. Otherwise it starts
+// nothing and returns a nil tracer, so no middleware, query tracer or exporter exists.
+// flush sends the spans still buffered; it is bounded, since the collector may be down.
+func startTracing(ctx context.Context, cfg config.Config, logger *slog.Logger) (tracer trace.TracerProvider, flush func(), err error) {
+	if cfg.Tracing.Endpoint == "" {
+		return nil, func() {}, nil
+	}
+	provider, err := tracing.Setup(ctx, tracing.Options{
+		Endpoint:    cfg.Tracing.Endpoint,
+		ServiceName: cfg.Tracing.ServiceName,
+		SampleRatio: cfg.Tracing.SampleRatio,
+		Logger:      logger,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("tracing: %w", err)
+	}
+	return provider, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := provider.Shutdown(ctx); err != nil {
+			logger.Warn("sending the last traces failed", "err", err)
+		}
+	}, nil
+}
+
+func tracingName(cfg config.Config) string {
+	if cfg.Tracing.Endpoint == "" {
+		return "off"
+	}
+	return fmt.Sprintf("otlp to %s, sampling %g", cfg.Tracing.Endpoint, cfg.Tracing.SampleRatio)
 }
 
 func limiterName(cfg config.Config) string {
@@ -331,7 +379,7 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, cfg, logger, postgres.DirectURL(cfg.DatabaseURL, cfg.MigrationDatabaseURL))
+	pool, err := openPool(ctx, cfg, logger, postgres.DirectURL(cfg.DatabaseURL, cfg.MigrationDatabaseURL), nil)
 	if err != nil {
 		return err
 	}

@@ -105,7 +105,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("run returned %v after SIGTERM-style cancellation", err)
 	}
 	logs := stderr.String()
-	for _, want := range []string{`"msg":"serving"`, `"auth":"hs256: shared secret"`, `"msg":"shutting down"`, `"msg":"stopped"`, `"user_id":"alice"`} {
+	for _, want := range []string{`"msg":"serving"`, `"auth":"hs256: shared secret"`, `"msg":"shutting down"`, `"msg":"stopped"`, `"user_id":"alice"`, `"tracing":"off"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the log lacks %s", want)
 		}

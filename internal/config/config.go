@@ -69,6 +69,8 @@ type Config struct {
 	Metrics bool
 	// PprofAddr, when set, serves Go's profiler (net/http/pprof) there; keep it on localhost.
 	PprofAddr string
+	// Tracing exports OpenTelemetry traces; off unless an OTLP endpoint is set.
+	Tracing Tracing
 
 	// Dev is the development mode (--dev or TASKAPI_ENV=development).
 	Dev bool
@@ -95,6 +97,17 @@ type Auth struct {
 	JWKSRefresh      time.Duration
 	JWKSMinRefetch   time.Duration
 	JWKSFetchTimeout time.Duration
+}
+
+// Tracing is OpenTelemetry tracing, from the standard OTEL_* variables.
+type Tracing struct {
+	// Endpoint is the OTLP/HTTP URL spans are posted to (".../v1/traces"); "" means no tracing.
+	Endpoint string
+	// ServiceName is the service.name the traces are reported under.
+	ServiceName string
+	// SampleRatio is the share of traces started here that are recorded; a request with a
+	// traceparent follows its caller's decision instead.
+	SampleRatio float64
 }
 
 // RateLimit is a token bucket per user: Burst requests at once, refilled at RPS per second.
@@ -143,6 +156,11 @@ type env struct {
 	RequestTimeout       string `envconfig:"REQUEST_TIMEOUT" default:"10s"`
 	ShutdownTimeout      string `envconfig:"SHUTDOWN_TIMEOUT" default:"15s"`
 	Environment          string `envconfig:"TASKAPI_ENV" default:"production"`
+	OTLPEndpoint         string `envconfig:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	OTLPTracesEndpoint   string `envconfig:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"`
+	ServiceName          string `envconfig:"OTEL_SERVICE_NAME" default:"taskapi"`
+	TracesSampler        string `envconfig:"OTEL_TRACES_SAMPLER"`
+	TracesSamplerArg     string `envconfig:"OTEL_TRACES_SAMPLER_ARG" default:"1.0"`
 }
 
 // Load reads dotenvPath if it exists (variables already set win), then the environment.
@@ -275,11 +293,53 @@ func parse(raw env, dev bool) (Config, error) {
 		}
 		cfg.CORSAllowedOrigins = append(cfg.CORSAllowedOrigins, origin)
 	}
+	cfg.Tracing = p.tracing(raw)
 
 	if len(p) > 0 {
 		return Config{}, p
 	}
 	return cfg, nil
+}
+
+// tracing reads the OpenTelemetry variables as the OTel specification defines them: an empty
+// value is the same as unset, the traces endpoint is used as is, and the generic endpoint is a
+// base to which /v1/traces is appended. Endpoints are not quoted in problems: collector URLs
+// can carry credentials.
+func (p *problems) tracing(raw env) Tracing {
+	t := Tracing{ServiceName: firstOf(raw.ServiceName, "taskapi"), SampleRatio: 1}
+	if raw.OTLPEndpoint != "" && !isOTLPURL(raw.OTLPEndpoint) {
+		p.addf("OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL without credentials or query, such as http://collector:4318")
+	}
+	if raw.OTLPTracesEndpoint != "" && !isOTLPURL(raw.OTLPTracesEndpoint) {
+		p.addf("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL without credentials or query, such as http://collector:4318/v1/traces")
+	}
+	switch {
+	case raw.OTLPTracesEndpoint != "":
+		t.Endpoint = raw.OTLPTracesEndpoint
+	case raw.OTLPEndpoint != "":
+		if u, err := url.Parse(raw.OTLPEndpoint); err == nil {
+			t.Endpoint = u.JoinPath("v1/traces").String()
+		}
+	}
+	// The sampler is fixed, so that another choice is refused rather than silently ignored.
+	if raw.TracesSampler != "" && raw.TracesSampler != "parentbased_traceidratio" {
+		p.addf("OTEL_TRACES_SAMPLER must be parentbased_traceidratio (the only sampler taskapi has; set its ratio with OTEL_TRACES_SAMPLER_ARG), not %q", raw.TracesSampler)
+	}
+	if raw.TracesSamplerArg != "" {
+		ratio, err := strconv.ParseFloat(raw.TracesSamplerArg, 64)
+		if err != nil || !(ratio >= 0 && ratio <= 1) {
+			p.addf("OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, not %q", raw.TracesSamplerArg)
+		}
+		t.SampleRatio = ratio
+	}
+	return t
+}
+
+// isOTLPURL refuses what the exporter would silently drop: it sends to the URL's host and
+// path only.
+func isOTLPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && isHTTPURL(s) && u.User == nil && u.RawQuery == "" && u.Fragment == ""
 }
 
 func isHTTPURL(s string) bool {

@@ -69,6 +69,8 @@ func TestParseNamesEveryProblem(t *testing.T) {
 	raw.RedisURL = "http://cache"
 	raw.MaxHeaderBytes = "1"
 	raw.DBMaxConns = "-3"
+	raw.OTLPEndpoint = "collector:4318"
+	raw.TracesSamplerArg = "all"
 	_, err := parse(raw, false)
 	if err == nil {
 		t.Fatal("no error")
@@ -76,7 +78,8 @@ func TestParseNamesEveryProblem(t *testing.T) {
 	msg := err.Error()
 	for _, name := range []string{"BETTER_AUTH_SECRET", "MAX_BODY_BYTES", "LOG_LEVEL", "ADDR", "REQUEST_TIMEOUT",
 		"SHUTDOWN_TIMEOUT", "JWT_LEEWAY", "MIGRATE_ON_START", "TASKAPI_ENV", "DATABASE_URL", "RATE_LIMIT_RPS",
-		"RATE_LIMIT_BURST", "DB_QUERY_EXEC_MODE", "CORS_ALLOWED_ORIGINS", "REDIS_URL", "MAX_HEADER_BYTES", "DB_MAX_CONNS"} {
+		"RATE_LIMIT_BURST", "DB_QUERY_EXEC_MODE", "CORS_ALLOWED_ORIGINS", "REDIS_URL", "MAX_HEADER_BYTES", "DB_MAX_CONNS",
+		"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER_ARG"} {
 		if !strings.Contains(msg, name) {
 			t.Errorf("the error does not name %s:\n%s", name, msg)
 		}
@@ -176,5 +179,57 @@ func TestBetterAuthURLConfiguresJWKS(t *testing.T) {
 	a = cfg.Auth
 	if a.JWKSURL != raw.JWKSURL || a.KeysIssuer != raw.Issuer || a.KeysAudience != "my-api" || a.Secret == nil {
 		t.Errorf("overrides and both modes: %+v", a)
+	}
+}
+
+func TestTracing(t *testing.T) {
+	for _, tc := range []struct {
+		name                                       string
+		endpoint, tracesEndpoint, service, sampler string
+		ratio                                      string
+		want                                       Tracing
+		problem                                    string // a variable the error must name; "" for none
+	}{
+		{name: "off by default", want: Tracing{ServiceName: "taskapi", SampleRatio: 1}},
+		{name: "generic endpoint gets the traces path", endpoint: "http://collector:4318",
+			want: Tracing{Endpoint: "http://collector:4318/v1/traces", ServiceName: "taskapi", SampleRatio: 1}},
+		{name: "generic endpoint with a base path", endpoint: "https://otel.example.com/otlp/",
+			want: Tracing{Endpoint: "https://otel.example.com/otlp/v1/traces", ServiceName: "taskapi", SampleRatio: 1}},
+		{name: "traces endpoint used as is", tracesEndpoint: "http://collector:4318/custom",
+			want: Tracing{Endpoint: "http://collector:4318/custom", ServiceName: "taskapi", SampleRatio: 1}},
+		{name: "traces endpoint wins", endpoint: "http://generic:4318", tracesEndpoint: "http://traces:4318/v1/traces",
+			want: Tracing{Endpoint: "http://traces:4318/v1/traces", ServiceName: "taskapi", SampleRatio: 1}},
+		{name: "service name and ratio", endpoint: "http://collector:4318", service: "taskapi-eu", sampler: "parentbased_traceidratio", ratio: "0.25",
+			want: Tracing{Endpoint: "http://collector:4318/v1/traces", ServiceName: "taskapi-eu", SampleRatio: 0.25}},
+		{name: "a ratio of 0 records only what callers sampled", ratio: "0", want: Tracing{ServiceName: "taskapi", SampleRatio: 0}},
+		{name: "generic endpoint not a URL", endpoint: "otel.internal:4318", problem: "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		{name: "traces endpoint not http", tracesEndpoint: "grpc://collector:4317", problem: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"},
+		{name: "a bad generic endpoint is reported even when the traces one wins", endpoint: "nope", tracesEndpoint: "http://traces:4318",
+			problem: "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		{name: "credentials would not be sent", endpoint: "https://user:pw@collector:4318", problem: "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		{name: "a query would not be sent", tracesEndpoint: "https://collector:4318/v1/traces?key=k", problem: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"},
+		{name: "ratio above 1", ratio: "1.5", problem: "OTEL_TRACES_SAMPLER_ARG"},
+		{name: "ratio not a number", ratio: "half", problem: "OTEL_TRACES_SAMPLER_ARG"},
+		{name: "another sampler", sampler: "always_off", problem: "OTEL_TRACES_SAMPLER"},
+	} {
+		raw := defaults()
+		raw.OTLPEndpoint, raw.OTLPTracesEndpoint, raw.TracesSampler = tc.endpoint, tc.tracesEndpoint, tc.sampler
+		raw.ServiceName, raw.TracesSamplerArg = tc.service, tc.ratio // empty is the same as unset
+		cfg, err := parse(raw, false)
+		if tc.problem != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.problem) {
+				t.Errorf("%s: error %v, want one naming %s", tc.name, err, tc.problem)
+			} else if tc.endpoint+tc.tracesEndpoint != "" && strings.Contains(err.Error(), tc.endpoint+tc.tracesEndpoint) {
+				t.Errorf("%s: the error quotes the endpoint, which may hold credentials: %v", tc.name, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if cfg.Tracing != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, cfg.Tracing, tc.want)
+		}
 	}
 }

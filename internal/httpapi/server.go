@@ -13,12 +13,14 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"go.opentelemetry.io/otel/trace"
 
 	api "taskapi/gen/api"
 	"taskapi/internal/auth"
 	"taskapi/internal/metrics"
 	"taskapi/internal/problem"
 	"taskapi/internal/ratelimit"
+	"taskapi/internal/tracing"
 )
 
 // Deps is everything the HTTP layer needs.
@@ -45,6 +47,8 @@ type Deps struct {
 	CORSOrigins []string
 	// Metrics records requests and authentication failures and serves /metrics; nil: none.
 	Metrics *metrics.Metrics
+	// Tracer traces every request (internal/tracing); nil: no tracing middleware at all.
+	Tracer trace.TracerProvider
 }
 
 // New returns the complete HTTP handler.
@@ -59,6 +63,9 @@ func New(d Deps) (*echo.Echo, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
 
+	if d.Tracer != nil {
+		e.Use(tracing.Middleware(d.Tracer))
+	}
 	e.Use(
 		requestID,
 		observe(d.Logger, d.Metrics),

@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"taskapi/internal/tracing"
 )
 
 func TestPoolConfigForNeon(t *testing.T) {
@@ -46,5 +49,21 @@ func TestPoolConfigForNeon(t *testing.T) {
 	}
 	if _, err := poolConfig(Options{URL: "postgres://u:secret@[::1"}); err == nil || strings.Contains(err.Error(), "secret") {
 		t.Errorf("bad URL: %v", err)
+	}
+}
+
+// Tracing off must cost nothing: no tracer on the connections unless one is given.
+func TestPoolConfigTracesOnlyWhenAsked(t *testing.T) {
+	const url = "postgres://postgres@127.0.0.1:5432/taskapi"
+	cfg, err := poolConfig(Options{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ConnConfig.Tracer != nil {
+		t.Errorf("a tracer without tracing: %T", cfg.ConnConfig.Tracer)
+	}
+	tracer := tracing.QueryTracer(noop.NewTracerProvider())
+	if cfg, err = poolConfig(Options{URL: url, QueryTracer: tracer}); err != nil || cfg.ConnConfig.Tracer != tracer {
+		t.Errorf("the given tracer is not used: %T, %v", cfg.ConnConfig.Tracer, err)
 	}
 }

@@ -33,6 +33,8 @@ type Options struct {
 	// MaxConns caps the pool; 0 means four per CPU.
 	MaxConns int32
 	Logger   *slog.Logger
+	// QueryTracer traces every query (tracing.QueryTracer); nil: none.
+	QueryTracer pgx.QueryTracer
 }
 
 var execModes = map[string]pgx.QueryExecMode{
@@ -106,6 +108,7 @@ func poolConfig(opts Options) (*pgxpool.Config, error) {
 		return nil, fmt.Errorf("unknown query exec mode %q", mode)
 	}
 	cfg.ConnConfig.DefaultQueryExecMode = execMode
+	cfg.ConnConfig.Tracer = opts.QueryTracer
 	if opts.StatementTimeout > 0 && !pooled {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
 	}
