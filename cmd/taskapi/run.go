@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -76,6 +77,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	cfg, logger, err := setUp(stderr, *dev)
 	if err != nil {
 		return err
+	}
+	if cfg.GCPercent > 0 {
+		debug.SetGCPercent(cfg.GCPercent)
 	}
 	// Deferred first, so it runs last: the spans of the last requests are sent after the
 	// server has stopped and the pool has closed.

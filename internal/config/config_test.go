@@ -29,7 +29,8 @@ func TestParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.DatabaseURL != DevDatabaseURL || !cfg.DatabaseIsDevDefault || cfg.Addr != ":8080" || cfg.MaxBodyBytes != 1<<20 ||
-		cfg.LogLevel != slog.LevelInfo || cfg.Auth.Leeway != 30*time.Second || cfg.Dev || !cfg.MigrateOnStart {
+		cfg.LogLevel != slog.LevelInfo || cfg.Auth.Leeway != 30*time.Second || cfg.Dev || !cfg.MigrateOnStart ||
+		cfg.GCPercent != DefaultGCPercent {
 		t.Errorf("defaults: %+v", cfg)
 	}
 
@@ -40,12 +41,13 @@ func TestParse(t *testing.T) {
 	raw.CORSOrigins = "https://app.example.com, http://localhost:3000"
 	raw.RateLimitRPS = "0"
 	raw.DBQueryExecMode = "simple_protocol"
+	raw.GOGC = "off" // the runtime's to apply, not ours
 	cfg, err = parse(raw, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.DatabaseIsDevDefault || cfg.LogLevel != slog.LevelDebug || cfg.Auth.Leeway != 0 || cfg.RateLimit.RPS != 0 ||
-		cfg.DBQueryExecMode != "simple_protocol" || strings.Join(cfg.CORSAllowedOrigins, " ") != "https://app.example.com http://localhost:3000" {
+		cfg.DBQueryExecMode != "simple_protocol" || cfg.GCPercent != 0 || strings.Join(cfg.CORSAllowedOrigins, " ") != "https://app.example.com http://localhost:3000" {
 		t.Errorf("explicit values: %+v", cfg)
 	}
 }
