@@ -26,10 +26,11 @@ import (
 const DevDatabaseURL = "postgres://postgres@127.0.0.1:5432/taskapi?sslmode=disable"
 
 // DefaultGCPercent replaces Go's GOGC=100 when GOGC is not set. The service keeps a small
-// live heap (about 3 MiB) and allocates about 17 KiB per list request, so at 100 it collected
-// some 40 times a second under load; 200 halves that for about 5 MiB more peak RSS (bench,
+// live heap (about 4 MiB) and allocates about 17 KiB per list request, so at 100 it collected
+// some 40 times a second under load. 150 collects a third less often for a few MiB more peak
+// RSS; 200 saved little more CPU and took the peak RSS to 47 MiB, near the 50 MB budget (bench,
 // README's Performance). GOGC, read by the Go runtime itself, still decides when it is set.
-const DefaultGCPercent = 200
+const DefaultGCPercent = 150
 
 // MinSecretBytes is the shortest BETTER_AUTH_SECRET accepted: HS256 with a shorter key is
 // brute-forceable.
