@@ -147,10 +147,12 @@ go_build() {
 go_start() {
   reset_db
   mkdir -p "$RUN/cwd" # an empty working directory: no .env is read
-  # A clean environment: only what is set here (and SERVER_ENV) reaches the server.
+  # A clean environment: only what is set here (and SERVER_ENV) reaches the server. The same
+  # DATABASE_URL as pgbench's and the peer's, so all three connect alike (sslmode=prefer, the
+  # default: TLS when the cluster offers it, as Debian's does).
   # shellcheck disable=SC2086
   (cd "$RUN/cwd" && exec env -i PATH="$PATH" HOME="$HOME" \
-    DATABASE_URL="$DATABASE_URL?sslmode=disable" BETTER_AUTH_SECRET="$BETTER_AUTH_SECRET" \
+    DATABASE_URL="$DATABASE_URL" BETTER_AUTH_SECRET="$BETTER_AUTH_SECRET" \
     ADDR="127.0.0.1:$PORT" RATE_LIMIT_RPS=0 LOG_LEVEL="$LOG_LEVEL" $SERVER_ENV \
     "$BIN/taskapi" serve) > "$RUN/server.log" 2>&1 &
   SERVER_PID=$!
