@@ -14,8 +14,6 @@ import (
 	"taskapi/internal/metrics"
 )
 
-const requestIDKey = "request_id"
-
 // A client's own X-Request-ID is kept when it is a short token, so calls can be traced across
 // services; anything else (long, or with characters that could forge log lines) is replaced.
 var clientRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
@@ -26,15 +24,15 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 		if !clientRequestID.MatchString(id) {
 			id = rand.Text()
 		}
-		c.Set(requestIDKey, id)
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		return next(c)
 	}
 }
 
+// requestIDOf reads the id back from the response's header, its one home (a copy in Echo's
+// context store would cost every request a map).
 func requestIDOf(c echo.Context) string {
-	id, _ := c.Get(requestIDKey).(string)
-	return id
+	return c.Response().Header().Get(echo.HeaderXRequestID)
 }
 
 // observe writes one structured line per request and counts it in the metrics. It logs the
