@@ -23,7 +23,7 @@ import (
 // pageJSON is the 200 answer of ListTasks, encoded by appendPage.
 type pageJSON page
 
-// pageBuffers recycles the pages' encoding buffers (about 7 KiB for 20 tasks): a fresh one
+// pageBuffers recycles the encoding buffers (about 7 KiB for a page of 20 tasks): a fresh one
 // per request was most of the bytes the list allocated, and so of its garbage collection.
 var pageBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
@@ -36,6 +36,29 @@ func (p pageJSON) VisitListTasksResponse(w http.ResponseWriter) error {
 	w.Header().Set("Content-Length", strconv.Itoa(len(*buf)))
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(*buf) // copied or sent before Write returns, so the buffer can go back
+	return err
+}
+
+// taskJSON is the 200 answer of GetTask, ReplaceTask and UpdateTask: one task and its ETag,
+// encoded as the generated responses would encode toAPI(row), by appendTask.
+type taskJSON struct {
+	row  *db.Task
+	etag string
+}
+
+func (t taskJSON) VisitGetTaskResponse(w http.ResponseWriter) error     { return t.write(w) }
+func (t taskJSON) VisitReplaceTaskResponse(w http.ResponseWriter) error { return t.write(w) }
+func (t taskJSON) VisitUpdateTaskResponse(w http.ResponseWriter) error  { return t.write(w) }
+
+func (t taskJSON) write(w http.ResponseWriter) error {
+	buf := pageBuffers.Get().(*[]byte)
+	defer pageBuffers.Put(buf)
+	*buf = append(appendTask((*buf)[:0], t.row), '\n')
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", t.etag)
+	w.Header().Set("Content-Length", strconv.Itoa(len(*buf)))
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(*buf)
 	return err
 }
 

@@ -45,6 +45,15 @@ func TestPageEncodingMatchesEncodingJSON(t *testing.T) {
 		}
 		rows = append(rows, task)
 	}
+	for _, row := range rows {
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(toAPI(row)); err != nil {
+			t.Fatal(err)
+		}
+		if got := append(appendTask(nil, row), '\n'); !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("appendTask differs from encoding/json:\n got %s\nwant %s", got, want.Bytes())
+		}
+	}
 	cursor := "eyJ2IjoxfQ"
 	for _, p := range []page{{rows: rows, next: &cursor}, {rows: []*db.Task{}}, {rows: rows[:1]}, {rows: rows[3:4]}} {
 		if got, want := appendPage(nil, p), encodingJSON(t, p); !bytes.Equal(got, want) {
