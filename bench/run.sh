@@ -309,7 +309,7 @@ write_header() {
 - server RSS after start: $RSS_START MiB (VmRSS; peak RSS column = VmHWM so far, summed over the server's processes)
 - data: $U users x $T tasks, reseeded before each pass ($([ "$TARGET" = go ] && echo bench/seed.sql || echo bench/seed-fastapi.sql)); requests as a random user with its own token
 - load: \`wrk -t$THREADS -c$CONNS -d$DURATION --latency -s bench/lua/tasks.lua\` per scenario, keep-alive; $REPEAT pass(es); $WARMUP of list as warm-up per pass; mixed = $MIX % list/get/create/update$filtered_note
-- ceiling: \`pgbench -n -c $CONNS -j $PGBENCH_JOBS -T $DUR_S -M $PGBENCH_MODE\` with $([ "$TARGET" = go ] && echo "the SQL of ListTasksNewestFirst (gen/db/tasks.sql.go), what the server sends for list: a random user, LIMIT 21" || echo "the peer's list SQL (bench/pgbench/list-fastapi.sql)")
+- ceiling: right after each pass's list run, \`pgbench -n -c $CONNS -j $PGBENCH_JOBS -T $DUR_S -M $PGBENCH_MODE\` with $([ "$TARGET" = go ] && echo "the SQL of ListTasksNewestFirst (gen/db/tasks.sql.go), what the server sends for list: a random user, LIMIT 21" || echo "the peer's list SQL (bench/pgbench/list-fastapi.sql)")
 - machine: $(nproc) CPUs, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo); PostgreSQL $(psql_admin -tAc 'SHOW server_version' | cut -d' ' -f1); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)
 - CPU% = % of one core during the run ($(nproc)00% = the machine); other = everything else on the machine (! = over $QUIET_MAX%: noisy); errors = non-2xx + socket errors (pgbench: failed transactions)
 
@@ -333,17 +333,26 @@ main() {
   RSS_START=$(mib "$(kib_of VmRSS)")
   log "up: pid $SERVER_PID, RSS $RSS_START MiB; rate limiting off (RATE_LIMIT_RPS=0), LOG_LEVEL=$LOG_LEVEL"
 
+  ceiling_script=''
+  [ "$CEILING" = 1 ] && ceiling_script=$("${TARGET}_pgbench_script")
+  local listed=0
   for pass in $(seq 1 "$REPEAT"); do
     prepare_pass
     for sc in "${SCENARIOS[@]}"; do
       log "pass $pass: $sc ($DURATION, $CONNS connections)"
       measure wrk "$sc" "$pass"
+      # The ceiling right after list, on the same (unchanged) data: this machine's speed drifts
+      # from minute to minute, so the two are compared from neighbouring runs.
+      if [ -n "$ceiling_script" ] && [ "$sc" = list ]; then
+        listed=1
+        log "pass $pass: database ceiling: pgbench with the list query ($CONNS connections, $DURATION)"
+        measure pgbench "$ceiling_script" "$pass"
+      fi
     done
   done
-  if [ "$CEILING" = 1 ]; then
+  if [ -n "$ceiling_script" ] && [ "$listed" = 0 ]; then
     log "database ceiling: pgbench with the list query ($CONNS connections, $DURATION); reseeding first"
     "${TARGET}_seed" > /dev/null
-    ceiling_script=$("${TARGET}_pgbench_script")
     for pass in $(seq 1 "$REPEAT"); do measure pgbench "$ceiling_script" "$pass"; done
   fi
   local peak warnings
@@ -359,9 +368,13 @@ main() {
     printf '%s\n' "${ROWS[@]}"
     echo
     [ "$REPEAT" -le 1 ] || { printf '%s\n' "${ROWS[@]}" | summarize; echo; }
-    printf '%s\n' "${ROWS[@]}" | awk -F'|' '{gsub(/ /, "", $3); gsub(/ /, "", $5)}
-      $3 == "list" {l += $5; nl++} $3 == "pg-ceiling:list" {c += $5; nc++}
-      END{ if (nl && nc) printf "- API list / database ceiling: %.0f / %.0f req/s = %.1f%%\n", l/nl, c/nc, 100*(l/nl)/(c/nc) }'
+    printf '%s\n' "${ROWS[@]}" | awk -F'|' '{gsub(/ /, "", $3); gsub(/ /, "", $4); gsub(/ /, "", $5)}
+      $3 == "list" {l += $5; nl++; lp[$4] = $5} $3 == "pg-ceiling:list" {c += $5; nc++; cp[$4] = $5}
+      END{ if (!nl || !nc) exit
+           printf "- API list / database ceiling: %.0f / %.0f req/s = %.1f%%", l/nl, c/nc, 100*(l/nl)/(c/nc)
+           sep = " (per pass, list and the ceiling measured one after the other: "
+           for (p = 1; p <= nl; p++) if ((p in lp) && (p in cp) && cp[p] > 0) { printf "%s%.1f%%", sep, 100*lp[p]/cp[p]; sep = ", " }
+           print (sep == ", " ? ")" : "") }'
     echo "- server: peak RSS $peak MiB, RSS after start $RSS_START MiB; exit status after SIGTERM: $SERVER_RC; its log (LOG_LEVEL=$LOG_LEVEL): $warnings line(s), $canceled of them \"context canceled\" (requests in flight when wrk closed its connections at the end of a run; wrk does not count them)"
     echo "- total errors: $ERRORS; run took $((SECONDS - started)) s"
   } > "$OUT"
