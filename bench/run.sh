@@ -17,7 +17,7 @@
 #       and keep the least noisy try
 #   PORT (18080; fastapi 18000)  BENCH_DB (taskapi_bench; fastapi taskapi_bench_fastapi; dropped and created)
 #   PG_SERVER (postgres://postgres@127.0.0.1:5432)  START_TIMEOUT (60 s)  LABEL (the target's name)
-#   ALLOW_ERRORS (0: exit 1 when any request was not 2xx)
+#   ALLOW_ERRORS (0: exit 1 when any request failed)  CHECK_2XX (0; 1: count every non-2xx, see lua/report.lua)
 #   fastapi only: PEER_DIR (/work/shared/peers/fastapi-seed, copied to a temp dir first) PEER_WORKERS (2)
 #       UVICORN_LOOP (asyncio) UVICORN_HTTP (h11)
 set -euo pipefail
@@ -311,7 +311,7 @@ write_header() {
 - load: \`wrk -t$THREADS -c$CONNS -d$DURATION --latency -s bench/lua/tasks.lua\` per scenario, keep-alive; $REPEAT pass(es); $WARMUP of list as warm-up per pass; mixed = $MIX % list/get/create/update$filtered_note
 - ceiling: right after each pass's list run, \`pgbench -n -c $CONNS -j $PGBENCH_JOBS -T $DUR_S -M $PGBENCH_MODE\` with $([ "$TARGET" = go ] && echo "the SQL of ListTasksNewestFirst (gen/db/tasks.sql.go), what the server sends for list: a random user, LIMIT 21" || echo "the peer's list SQL (bench/pgbench/list-fastapi.sql)")
 - machine: $(nproc) CPUs, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo); PostgreSQL $(psql_admin -tAc 'SHOW server_version' | cut -d' ' -f1); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)
-- CPU% = % of one core during the run ($(nproc)00% = the machine); other = everything else on the machine (! = over $QUIET_MAX%: noisy); errors = non-2xx + socket errors (pgbench: failed transactions)
+- CPU% = % of one core during the run ($(nproc)00% = the machine); other = everything else on the machine (! = over $QUIET_MAX%: noisy); errors = responses with status >= 400 (every non-2xx with CHECK_2XX=1) + socket errors (pgbench: failed transactions)
 
 EOF
 }
