@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -24,22 +24,34 @@ import (
 func Middleware(tp trace.TracerProvider) echo.MiddlewareFunc {
 	tracer := tp.Tracer(scope)
 	var propagator propagation.TraceContext
+	var templates sync.Map // Echo route -> its template; routes are few and fixed
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
 			ctx := propagator.Extract(req.Context(), propagation.HeaderCarrier(req.Header))
 			method := methodName(req.Method)
-			attrs := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(method)}
 			name := method
 			if method == "_OTHER" {
 				name = "HTTP"
 			}
-			if route := routeTemplate(c.Path()); route != "" {
-				name += " " + route
-				attrs = append(attrs, semconv.HTTPRoute(route), semconv.URLPath(route))
+			route, ok := templates.Load(c.Path())
+			if !ok {
+				route, _ = templates.LoadOrStore(c.Path(), routeTemplate(c.Path()))
 			}
-			ctx, span := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+			if route != "" {
+				name += " " + route.(string)
+			}
+			ctx, span := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer))
+			if !span.IsRecording() {
+				// Not sampled: nothing will be sent, so the request goes on untouched (and its
+				// queries, finding no recording span, make none either).
+				return next(c)
+			}
 			defer span.End()
+			span.SetAttributes(semconv.HTTPRequestMethodKey.String(method))
+			if route != "" {
+				span.SetAttributes(semconv.HTTPRoute(route.(string)), semconv.URLPath(route.(string)))
+			}
 			c.SetRequest(req.WithContext(ctx))
 
 			if err := next(c); err != nil {

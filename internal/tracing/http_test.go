@@ -107,6 +107,26 @@ func TestMiddleware(t *testing.T) {
 	}
 }
 
+// A request that is not sampled (here the caller's traceparent says so) records nothing, and
+// its context carries no span for the query tracer to make children of.
+func TestMiddlewareLeavesUnsampledRequestsAlone(t *testing.T) {
+	tp, spans := recorder(t)
+	e := echo.New()
+	e.Use(Middleware(tp))
+	var recording bool
+	e.GET("/api/tasks/:id", func(c echo.Context) error {
+		recording = trace.SpanFromContext(c.Request().Context()).IsRecording()
+		return c.NoContent(http.StatusNoContent)
+	})
+	req := httptest.NewRequest("GET", "/api/tasks/1", nil)
+	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, req)
+	if w.Code != http.StatusNoContent || recording || len(spans.Ended()) != 0 || len(spans.Started()) != 0 {
+		t.Errorf("status %d, handler's span recording %v, %d spans started, %d ended; want none", w.Code, recording, len(spans.Started()), len(spans.Ended()))
+	}
+}
+
 func TestRouteTemplate(t *testing.T) {
 	for path, want := range map[string]string{
 		"":                                 "",

@@ -14,8 +14,9 @@ import (
 )
 
 // QueryTracer returns a pgx tracer (for ConnConfig.Tracer) that makes a client span per query,
-// named after its sqlc query ("GetTask"). Queries made outside a traced request (migrations,
-// the hourly clean-up) get no span: alone, they would be root spans of one query each.
+// named after its sqlc query ("GetTask"). Queries made outside a recorded request span get
+// none: those of unsampled requests would not be recorded either (and are spared the work),
+// and the others (migrations, the hourly clean-up) would be root spans of one query each.
 func QueryTracer(tp trace.TracerProvider) pgx.QueryTracer {
 	return queryTracer{tracer: tp.Tracer(scope)}
 }
@@ -28,7 +29,7 @@ type queryTracer struct {
 type querySpanKey struct{}
 
 func (t queryTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
-	if !trace.SpanContextFromContext(ctx).IsValid() {
+	if !trace.SpanFromContext(ctx).IsRecording() {
 		return ctx
 	}
 	name, operation := describe(data.SQL)

@@ -41,6 +41,14 @@ func TestQueryTracer(t *testing.T) {
 	if n := len(spans.Ended()); n != 0 {
 		t.Fatalf("%d spans for a query outside any trace", n)
 	}
+	unsampled := trace.ContextWithSpanContext(t.Context(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}})) // valid, not sampled
+	if _, err := queries.TaskExists(unsampled, db.TaskExistsParams{UserID: user, ID: uuid.New()}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(spans.Started()); n != 0 {
+		t.Fatalf("%d spans for a query of an unsampled request", n)
+	}
 
 	ctx, request := tp.Tracer("test").Start(t.Context(), "request")
 	if _, err := queries.TaskExists(ctx, db.TaskExistsParams{UserID: user, ID: uuid.New()}); err != nil {
