@@ -75,7 +75,7 @@ func (s *Service) CompatGetTask(ctx context.Context, req api.CompatGetTaskReques
 	if err != nil {
 		return nil, err
 	}
-	return api.CompatGetTask200JSONResponse{Body: toAPI(row), Headers: api.CompatGetTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
+	return taskJSON{row: row, etag: etag(row.Version)}, nil
 }
 
 // CompatReplaceTask is ReplaceTask, unconditionally.
@@ -92,7 +92,7 @@ func (s *Service) CompatReplaceTask(ctx context.Context, req api.CompatReplaceTa
 	if err != nil {
 		return nil, err
 	}
-	return api.CompatReplaceTask200JSONResponse{Body: toAPI(row), Headers: api.CompatReplaceTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
+	return taskJSON{row: row, etag: etag(row.Version)}, nil
 }
 
 // CompatDeleteTask is DeleteTask, unconditionally.
@@ -117,5 +117,5 @@ func (s *Service) CompatToggleTask(ctx context.Context, req api.CompatToggleTask
 	if err != nil {
 		return nil, dbError(err)
 	}
-	return api.CompatToggleTask200JSONResponse{Body: toAPI(row), Headers: api.CompatToggleTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
+	return taskJSON{row: row, etag: etag(row.Version)}, nil
 }

@@ -23,42 +23,47 @@ import (
 // pageJSON is the 200 answer of ListTasks, encoded by appendPage.
 type pageJSON page
 
-// pageBuffers recycles the encoding buffers (about 7 KiB for a page of 20 tasks): a fresh one
+// jsonBuffers recycles the encoding buffers (about 7 KiB for a page of 20 tasks): a fresh one
 // per request was most of the bytes the list allocated, and so of its garbage collection.
-var pageBuffers = sync.Pool{New: func() any { return new([]byte) }}
+var jsonBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // VisitListTasksResponse implements api.ListTasksResponseObject.
 func (p pageJSON) VisitListTasksResponse(w http.ResponseWriter) error {
-	buf := pageBuffers.Get().(*[]byte)
-	defer pageBuffers.Put(buf)
+	buf := jsonBuffers.Get().(*[]byte)
+	defer jsonBuffers.Put(buf)
 	*buf = appendPage((*buf)[:0], page(p))
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(*buf)))
-	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(*buf) // copied or sent before Write returns, so the buffer can go back
-	return err
+	return writeOK(w, *buf)
 }
 
-// taskJSON is the 200 answer of GetTask, ReplaceTask and UpdateTask: one task and its ETag,
-// encoded as the generated responses would encode toAPI(row), by appendTask.
+// taskJSON is the 200 answer of GetTask, ReplaceTask and UpdateTask (and of their Phase II
+// forms): one task and its ETag, encoded as the generated responses would encode toAPI(row).
 type taskJSON struct {
 	row  *db.Task
 	etag string
 }
 
-func (t taskJSON) VisitGetTaskResponse(w http.ResponseWriter) error     { return t.write(w) }
-func (t taskJSON) VisitReplaceTaskResponse(w http.ResponseWriter) error { return t.write(w) }
-func (t taskJSON) VisitUpdateTaskResponse(w http.ResponseWriter) error  { return t.write(w) }
+func (t taskJSON) VisitGetTaskResponse(w http.ResponseWriter) error           { return t.write(w) }
+func (t taskJSON) VisitReplaceTaskResponse(w http.ResponseWriter) error       { return t.write(w) }
+func (t taskJSON) VisitUpdateTaskResponse(w http.ResponseWriter) error        { return t.write(w) }
+func (t taskJSON) VisitCompatGetTaskResponse(w http.ResponseWriter) error     { return t.write(w) }
+func (t taskJSON) VisitCompatReplaceTaskResponse(w http.ResponseWriter) error { return t.write(w) }
+func (t taskJSON) VisitCompatToggleTaskResponse(w http.ResponseWriter) error  { return t.write(w) }
 
 func (t taskJSON) write(w http.ResponseWriter) error {
-	buf := pageBuffers.Get().(*[]byte)
-	defer pageBuffers.Put(buf)
-	*buf = append(appendTask((*buf)[:0], t.row), '\n')
-	w.Header().Set("Content-Type", "application/json")
+	buf := jsonBuffers.Get().(*[]byte)
+	defer jsonBuffers.Put(buf)
+	*buf = append(appendTask((*buf)[:0], t.row), '\n') // encoding/json's Encoder ends with one
 	w.Header().Set("ETag", t.etag)
-	w.Header().Set("Content-Length", strconv.Itoa(len(*buf)))
+	return writeOK(w, *buf)
+}
+
+// writeOK sends body as a 200 JSON answer. The body is copied or sent before Write returns,
+// so its buffer can go back to the pool afterwards.
+func writeOK(w http.ResponseWriter, body []byte) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(*buf)
+	_, err := w.Write(body)
 	return err
 }
 
