@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"taskapi/internal/apitest"
 	"taskapi/internal/auth"
+	"taskapi/internal/config"
 	"taskapi/internal/testdb"
 )
 
@@ -77,7 +79,13 @@ func start(t *testing.T, args ...string) (baseURL string, stdout, stderr *apites
 func TestServeEndToEnd(t *testing.T) {
 	t.Setenv("DATABASE_URL", testdb.URL(t))
 	t.Setenv("BETTER_AUTH_SECRET", secret)
+	t.Setenv("GOGC", "") // so taskapi's own garbage-collector target applies
+	gcBefore := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(gcBefore) })
 	baseURL, _, stderr, stop := start(t)
+	if got := debug.SetGCPercent(config.DefaultGCPercent); got != config.DefaultGCPercent {
+		t.Errorf("GC target %d while serving, want %d", got, config.DefaultGCPercent)
+	}
 
 	c := apitest.NewClient(t, baseURL, []byte(secret))
 	alice := c.Token("alice")
