@@ -60,9 +60,7 @@ func (s *Service) CompatCreateTask(ctx context.Context, req api.CompatCreateTask
 	if err != nil {
 		return nil, err
 	}
-	return api.CompatCreateTask201JSONResponse{Body: toAPI(row), Headers: api.CompatCreateTask201ResponseHeaders{
-		Location: "/api/tasks/" + row.ID.String(), ETag: etag(row.Version),
-	}}, nil
+	return createdJSON(row), nil
 }
 
 // CompatGetTask is GetTask.

@@ -32,14 +32,20 @@ func (p pageJSON) VisitListTasksResponse(w http.ResponseWriter) error {
 	buf := jsonBuffers.Get().(*[]byte)
 	defer jsonBuffers.Put(buf)
 	*buf = appendPage((*buf)[:0], page(p))
-	return writeOK(w, *buf)
+	return writeJSON(w, http.StatusOK, *buf)
 }
 
-// taskJSON is the 200 answer of GetTask, ReplaceTask and UpdateTask (and of their Phase II
-// forms): one task and its ETag, encoded as the generated responses would encode toAPI(row).
+// taskJSON is the 200 answer of GetTask, ReplaceTask and UpdateTask and the 201 of a new
+// task from CreateTask (and of their Phase II forms): one task and its ETag (and, when
+// created, its Location), encoded as the generated responses would encode toAPI(row).
 type taskJSON struct {
-	row  *db.Task
-	etag string
+	row     *db.Task
+	etag    string
+	created bool
+}
+
+func createdJSON(row *db.Task) taskJSON {
+	return taskJSON{row: row, etag: etag(row.Version), created: true}
 }
 
 func (t taskJSON) VisitGetTaskResponse(w http.ResponseWriter) error           { return t.write(w) }
@@ -48,21 +54,27 @@ func (t taskJSON) VisitUpdateTaskResponse(w http.ResponseWriter) error        { 
 func (t taskJSON) VisitCompatGetTaskResponse(w http.ResponseWriter) error     { return t.write(w) }
 func (t taskJSON) VisitCompatReplaceTaskResponse(w http.ResponseWriter) error { return t.write(w) }
 func (t taskJSON) VisitCompatToggleTaskResponse(w http.ResponseWriter) error  { return t.write(w) }
+func (t taskJSON) VisitCreateTaskResponse(w http.ResponseWriter) error        { return t.write(w) }
+func (t taskJSON) VisitCompatCreateTaskResponse(w http.ResponseWriter) error  { return t.write(w) }
 
 func (t taskJSON) write(w http.ResponseWriter) error {
 	buf := jsonBuffers.Get().(*[]byte)
 	defer jsonBuffers.Put(buf)
 	*buf = append(appendTask((*buf)[:0], t.row), '\n') // encoding/json's Encoder ends with one
 	w.Header().Set("ETag", t.etag)
-	return writeOK(w, *buf)
+	if t.created {
+		w.Header().Set("Location", "/api/tasks/"+t.row.ID.String())
+		return writeJSON(w, http.StatusCreated, *buf)
+	}
+	return writeJSON(w, http.StatusOK, *buf)
 }
 
-// writeOK sends body as a 200 JSON answer. The body is copied or sent before Write returns,
+// writeJSON sends body as a JSON answer. The body is copied or sent before Write returns,
 // so its buffer can go back to the pool afterwards.
-func writeOK(w http.ResponseWriter, body []byte) error {
+func writeJSON(w http.ResponseWriter, status int, body []byte) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	_, err := w.Write(body)
 	return err
 }

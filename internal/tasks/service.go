@@ -64,7 +64,7 @@ func (s *Service) CreateTask(ctx context.Context, req api.CreateTaskRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	return created(toAPI(row), etag(row.Version), nil), nil
+	return createdJSON(row), nil
 }
 
 func (s *Service) insert(ctx context.Context, q *db.Queries, user string, in input) (*db.Task, error) {
