@@ -44,14 +44,16 @@ for round in $(seq 1 "$ROUNDS"); do
   fi
 done
 
-# rows FILE...: "round target scenario req/s p50 p99 errors peakRSS" from the results tables.
+# rows TARGET FILE...: "round target scenario req/s p50 p99 errors peakRSS" from the results
+# tables (their first column is the run's label).
 rows() {
-  local round=0 f
+  local target=$1 round=0 f
+  shift
   for f in "$@"; do
     round=$((round + 1))
-    awk -F'|' -v r="$round" 'NF > 14 && $2 ~ /^ (go|fastapi) $/ {
+    awk -F'|' -v r="$round" -v t="$target" 'NF > 14 && $4 ~ /^ *[0-9]+ *$/ {
         for (i = 2; i <= 15; i++) gsub(/ /, "", $i)
-        print r, $2, $3, $5, $6, $7, $9, $15 }' "$f"
+        print r, t, $3, $5, $6, $7, $9, $15 }' "$f"
   done
 }
 
@@ -64,7 +66,7 @@ rows() {
     echo "- round $((i + 1)): $(basename "${GO_FILES[$i]}"), $(basename "${FASTAPI_FILES[$i]}")"
   done
   echo
-  { rows "${GO_FILES[@]}"; rows "${FASTAPI_FILES[@]}"; } | awk -v rounds="$ROUNDS" '
+  { rows go "${GO_FILES[@]}"; rows fastapi "${FASTAPI_FILES[@]}"; } | awk -v rounds="$ROUNDS" '
     BEGIN { target["list"] = 25; target["get"] = 25; target["create"] = 15; target["update"] = 15; target["mixed"] = 15
             n = split("list list-filtered get create update mixed", order, " ") }
     function median(a, k,    i, j, t) {
@@ -102,7 +104,7 @@ rows() {
       printf "- errors in all runs: %d; peak RSS: taskapi %s MiB, FastAPI %s MiB\n", errors, peak["go"], peak["fastapi"]
     }'
   for i in "${!GO_FILES[@]}"; do
-    sed -n "s/^- API list \/ database ceiling: /- round $((i + 1)), taskapi list \/ database ceiling: /p" "${GO_FILES[$i]}"
+    sed -n "s/^- API \(list[a-z-]*\) \/ database ceiling: /- round $((i + 1)), taskapi \1 \/ database ceiling: /p" "${GO_FILES[$i]}"
   done
 } > "$OUT"
 cat "$OUT"

@@ -39,7 +39,8 @@ THREADS=${THREADS:-1}
 REPEAT=${REPEAT:-1}
 WARMUP=${WARMUP:-3s}
 export MIX=${MIX:-60,20,10,10}
-export FILTERED_QUERY=${FILTERED_QUERY:-status=pending&sort=-due_date&limit=20}
+DEFAULT_FILTERED_QUERY='status=pending&sort=-due_date&limit=20'
+export FILTERED_QUERY=${FILTERED_QUERY:-$DEFAULT_FILTERED_QUERY}
 LOG_LEVEL=${LOG_LEVEL:-warn}
 SERVER_ENV=${SERVER_ENV:-}
 U=${U:-1000}
@@ -167,6 +168,24 @@ go_pgbench_script() {
   echo "$RUN/pgbench-list.sql"
 }
 
+# go_pgbench_filtered_script: the statement the server sends for list-filtered (the default
+# FILTERED_QUERY only; otherwise nothing), specialised for its filter and cursor: pending tasks,
+# newest due date first, after user-1's page-2 cursor. The seed gives every user the same due
+# dates (now + t days), so that cursor's key is every user's; the nil id then starts each user's
+# page 2 right after the row with that date, as the user's own cursor does.
+go_pgbench_filtered_script() {
+  [ "$FILTERED_QUERY" = "$DEFAULT_FILTERED_QUERY" ] || return 0
+  local cursor key
+  cursor=$(awk '$1 == "user-1" {print $2}' "$RUN/cursors.txt")
+  key=$(printf '%s' "$cursor" | tr '_-' '/+' | awk '{ while (length($0) % 4) $0 = $0 "="; print }' | base64 -d |
+    sed -n 's/.*"k":"\([^"]*\)".*/\1/p')
+  [ -n "$key" ] || die "cannot read the sort key of user-1's page-2 cursor ($cursor)"
+  "$BIN/benchtool" pgbench-list -src "$ROOT/gen/db/tasks.sql.go" -query listTasksByDueDateDesc -page-size 21 \
+    -arg Completed=false -arg "AfterKey='$key'::text" -arg "AfterID='00000000-0000-0000-0000-000000000000'::uuid" \
+    -out "$RUN/pgbench-list-filtered.sql"
+  echo "$RUN/pgbench-list-filtered.sql"
+}
+
 # --- the FastAPI seed peer --------------------------------------------------------------------
 
 fastapi_build() {
@@ -248,10 +267,10 @@ measure_wrk() {
   rm -f "$out" "$tf"
 }
 
-# measure_pgbench SCRIPT PASS -> ROW: the list query alone, at the same concurrency; p50/p99
+# measure_pgbench SCRIPT PASS NAME -> ROW: a list query alone, at the same concurrency; p50/p99
 # from pgbench's per-transaction log.
 measure_pgbench() {
-  local script=$1 pass=$2 dir out tf s0 s1 res
+  local script=$1 pass=$2 name=$3 dir out tf s0 s1 res
   dir=$(mktemp -d) out=$(mktemp) tf=$(mktemp)
   s0=$(snapshot)
   bounded "$out" "$tf" pgbench -n -c "$CONNS" -j "$PGBENCH_JOBS" -T "$DUR_S" -M "$PGBENCH_MODE" -D users="$U" \
@@ -263,7 +282,7 @@ measure_pgbench() {
     '{v[NR]=$1} END{n=NR; a=int(n*0.50); b=int(n*0.99); if (a<1) a=1; if (b<1) b=1
       printf "RESULT requests=%d rps=%s p50_ms=%.3f p99_ms=%.3f err_connect=0 err_read=0 err_write=0 err_timeout=0 non2xx=%d\n",
         n, tps, v[a]/1000, v[b]/1000, failed}')
-  ROW=$(fmt_row "$LABEL" "pg-ceiling:list" "$pass" "$res" "$s0" "$s1" "$(tail -1 "$tf")" -)
+  ROW=$(fmt_row "$LABEL" "$name" "$pass" "$res" "$s0" "$s1" "$(tail -1 "$tf")" -)
   rm -rf "$dir" "$out" "$tf"
 }
 
@@ -309,7 +328,7 @@ write_header() {
 - server RSS after start: $RSS_START MiB (VmRSS; peak RSS column = VmHWM so far, summed over the server's processes)
 - data: $U users x $T tasks, reseeded before each pass ($([ "$TARGET" = go ] && echo bench/seed.sql || echo bench/seed-fastapi.sql)); requests as a random user with its own token
 - load: \`wrk -t$THREADS -c$CONNS -d$DURATION --latency -s bench/lua/tasks.lua\` per scenario, keep-alive; $REPEAT pass(es); $WARMUP of list as warm-up per pass; mixed = $MIX % list/get/create/update$filtered_note
-- ceiling: right after each pass's list run, \`pgbench -n -c $CONNS -j $PGBENCH_JOBS -T $DUR_S -M $PGBENCH_MODE\` with $([ "$TARGET" = go ] && echo "the SQL of ListTasksNewestFirst (gen/db/tasks.sql.go), what the server sends for list: a random user, LIMIT 21" || echo "the peer's list SQL (bench/pgbench/list-fastapi.sql)")
+- ceiling: right after each pass's list run, \`pgbench -n -c $CONNS -j $PGBENCH_JOBS -T $DUR_S -M $PGBENCH_MODE\` with $([ "$TARGET" = go ] && echo "the SQL of ListTasksNewestFirst (gen/db/tasks.sql.go), what the server sends for list: a random user, LIMIT 21; and right after list-filtered, the same with the SQL of ListTasksByDueDateDesc specialised for its filter and page-2 cursor (see go_pgbench_filtered_script)" || echo "the peer's list SQL (bench/pgbench/list-fastapi.sql)")
 - machine: $(nproc) CPUs, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo); PostgreSQL $(psql_admin -tAc 'SHOW server_version' | cut -d' ' -f1); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)
 - CPU% = % of one core during the run ($(nproc)00% = the machine); other = everything else on the machine (! = over $QUIET_MAX%: noisy); errors = responses with status >= 400 (every non-2xx with CHECK_2XX=1) + socket errors (pgbench: failed transactions)
 
@@ -321,7 +340,7 @@ main() {
   trap cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  local started=$SECONDS pass sc ceiling_script
+  local started=$SECONDS pass sc ceiling_script filtered_script
   mkdir -p "$BIN" "$RUN" "$HERE/data/results"
   "${TARGET}_build"
   (cd "$ROOT" && go build -o "$BIN/benchtool" ./bench/benchtool)
@@ -346,14 +365,21 @@ main() {
       if [ -n "$ceiling_script" ] && [ "$sc" = list ]; then
         listed=1
         log "pass $pass: database ceiling: pgbench with the list query ($CONNS connections, $DURATION)"
-        measure pgbench "$ceiling_script" "$pass"
+        measure pgbench "$ceiling_script" "$pass" pg-ceiling:list
+      fi
+      if [ "$CEILING" = 1 ] && [ "$TARGET" = go ] && [ "$sc" = list-filtered ]; then
+        filtered_script=$(go_pgbench_filtered_script)
+        if [ -n "$filtered_script" ]; then
+          log "pass $pass: its database ceiling: pgbench with the list-filtered query ($CONNS connections, $DURATION)"
+          measure pgbench "$filtered_script" "$pass" pg-ceiling:list-filtered
+        fi
       fi
     done
   done
   if [ -n "$ceiling_script" ] && [ "$listed" = 0 ]; then
     log "database ceiling: pgbench with the list query ($CONNS connections, $DURATION); reseeding first"
     "${TARGET}_seed" > /dev/null
-    for pass in $(seq 1 "$REPEAT"); do measure pgbench "$ceiling_script" "$pass"; done
+    for pass in $(seq 1 "$REPEAT"); do measure pgbench "$ceiling_script" "$pass" pg-ceiling:list; done
   fi
   local peak warnings
   peak=$(mib "$(kib_of VmHWM)")
@@ -368,13 +394,15 @@ main() {
     printf '%s\n' "${ROWS[@]}"
     echo
     [ "$REPEAT" -le 1 ] || { printf '%s\n' "${ROWS[@]}" | summarize; echo; }
-    printf '%s\n' "${ROWS[@]}" | awk -F'|' '{gsub(/ /, "", $3); gsub(/ /, "", $4); gsub(/ /, "", $5)}
-      $3 == "list" {l += $5; nl++; lp[$4] = $5} $3 == "pg-ceiling:list" {c += $5; nc++; cp[$4] = $5}
-      END{ if (!nl || !nc) exit
-           printf "- API list / database ceiling: %.0f / %.0f req/s = %.1f%%", l/nl, c/nc, 100*(l/nl)/(c/nc)
-           sep = " (per pass, list and the ceiling measured one after the other: "
-           for (p = 1; p <= nl; p++) if ((p in lp) && (p in cp) && cp[p] > 0) { printf "%s%.1f%%", sep, 100*lp[p]/cp[p]; sep = ", " }
-           print (sep == ", " ? ")" : "") }'
+    for sc in list list-filtered; do
+      printf '%s\n' "${ROWS[@]}" | awk -F'|' -v sc="$sc" '{gsub(/ /, "", $3); gsub(/ /, "", $4); gsub(/ /, "", $5)}
+        $3 == sc {l += $5; nl++; lp[$4] = $5} $3 == "pg-ceiling:" sc {c += $5; nc++; cp[$4] = $5}
+        END{ if (!nl || !nc) exit
+             printf "- API %s / database ceiling: %.0f / %.0f req/s = %.1f%%", sc, l/nl, c/nc, 100*(l/nl)/(c/nc)
+             sep = " (per pass, " sc " and its ceiling measured one after the other: "
+             for (p = 1; p <= nl; p++) if ((p in lp) && (p in cp) && cp[p] > 0) { printf "%s%.1f%%", sep, 100*lp[p]/cp[p]; sep = ", " }
+             print (sep == ", " ? ")" : "") }'
+    done
     echo "- server: peak RSS $peak MiB, RSS after start $RSS_START MiB; exit status after SIGTERM: $SERVER_RC; its log (LOG_LEVEL=$LOG_LEVEL): $warnings line(s), $canceled of them \"context canceled\" (requests in flight when wrk closed its connections at the end of a run; wrk does not count them)"
     echo "- total errors: $ERRORS; run took $((SECONDS - started)) s"
   } > "$OUT"
