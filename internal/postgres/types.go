@@ -37,8 +37,13 @@ func (c uuidCodec) PlanScan(m *pgtype.Map, oid uint32, format int16, target any)
 }
 
 func (c uuidCodec) PlanEncode(m *pgtype.Map, oid uint32, format int16, value any) pgtype.EncodePlan {
-	if _, ok := value.(uuid.UUID); ok && format == pgtype.BinaryFormatCode {
-		return encodeUUID{}
+	if format == pgtype.BinaryFormatCode {
+		switch value.(type) {
+		case uuid.UUID:
+			return encodeUUID{}
+		case *uuid.UUID: // sqlc's nullable parameters (a cursor's id); pgx would take driver.Valuer: text
+			return encodeUUIDPtr{}
+		}
 	}
 	return c.UUIDCodec.PlanEncode(m, oid, format, value)
 }
@@ -60,6 +65,16 @@ type encodeUUID struct{}
 
 func (encodeUUID) Encode(value any, buf []byte) ([]byte, error) {
 	id := value.(uuid.UUID)
+	return append(buf, id[:]...), nil
+}
+
+type encodeUUIDPtr struct{}
+
+func (encodeUUIDPtr) Encode(value any, buf []byte) ([]byte, error) {
+	id := value.(*uuid.UUID)
+	if id == nil {
+		return nil, nil // NULL
+	}
 	return append(buf, id[:]...), nil
 }
 

@@ -30,10 +30,13 @@ type row struct {
 	NullTags  []string
 	Echoed    uuid.UUID
 	EchoedNil uuid.UUID
+	// ids sent as *uuid.UUID (sqlc's nullable parameters), one set and one nil
+	EchoedPtr    *uuid.UUID
+	EchoedNilPtr *uuid.UUID
 }
 
 func (r *row) targets() []any {
-	return []any{&r.ID, &r.NullID, &r.At, &r.NullAt, &r.Text, &r.NullText, &r.Tags, &r.NullTags, &r.Echoed, &r.EchoedNil}
+	return []any{&r.ID, &r.NullID, &r.At, &r.NullAt, &r.Text, &r.NullText, &r.Tags, &r.NullTags, &r.Echoed, &r.EchoedNil, &r.EchoedPtr, &r.EchoedNilPtr}
 }
 
 // The pool's codecs read every value exactly as pgx's own would (same values, same zone,
@@ -42,7 +45,7 @@ func TestPoolCodecsReadWhatPgxReads(t *testing.T) {
 	url := testdb.URL(t)
 	ctx := context.Background()
 	id := uuid.MustParse("0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e")
-	const query = `SELECT v.id, v.null_id, v.at, v.null_at, v.text, v.null_text, v.tags, v.null_tags, $1::uuid, $2::uuid
+	const query = `SELECT v.id, v.null_id, v.at, v.null_at, v.text, v.null_text, v.tags, v.null_tags, $1::uuid, $2::uuid, $3::uuid, $4::uuid
 		FROM (VALUES
 		  ('0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e'::uuid, NULL::uuid, '2026-11-26 12:00:00.123456+00'::timestamptz, NULL::timestamptz,
 		   'plain'::text, NULL::text, '{}'::text[], NULL::text[]),
@@ -75,7 +78,7 @@ func TestPoolCodecsReadWhatPgxReads(t *testing.T) {
 			read := func(q interface {
 				Query(context.Context, string, ...any) (pgx.Rows, error)
 			}) []row {
-				rows, err := q.Query(ctx, query, id, uuid.Nil)
+				rows, err := q.Query(ctx, query, id, uuid.Nil, &id, (*uuid.UUID)(nil))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -97,7 +100,8 @@ func TestPoolCodecsReadWhatPgxReads(t *testing.T) {
 			if len(want) != 4 || !reflect.DeepEqual(got, want) {
 				t.Errorf("pool read\n%+v\npgx reads\n%+v", got, want)
 			}
-			if got[0].Tags == nil || len(got[0].Tags) != 0 || got[0].NullTags != nil || got[0].Echoed != id || got[0].EchoedNil != uuid.Nil {
+			if got[0].Tags == nil || len(got[0].Tags) != 0 || got[0].NullTags != nil || got[0].Echoed != id || got[0].EchoedNil != uuid.Nil ||
+				got[0].EchoedPtr == nil || *got[0].EchoedPtr != id || got[0].EchoedNilPtr != nil {
 				t.Errorf("empty and NULL arrays or the echoed ids are wrong: %+v", got[0])
 			}
 

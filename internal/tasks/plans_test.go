@@ -11,7 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"taskapi/internal/testdb"
@@ -114,6 +116,11 @@ func TestEveryListVariantUsesAnIndex(t *testing.T) {
 
 // explain returns the JSON plan of sql with args, planned in the given plan_cache_mode.
 func explain(t *testing.T, ctx context.Context, pool *pgxpool.Pool, mode, sql string, args []any) any {
+	return explainWith(t, ctx, pool, mode, "FORMAT JSON", sql, args)
+}
+
+// explainWith is explain with the given EXPLAIN options (ANALYZE runs the statement).
+func explainWith(t *testing.T, ctx context.Context, pool *pgxpool.Pool, mode, options, sql string, args []any) any {
 	t.Helper()
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
@@ -125,7 +132,7 @@ func explain(t *testing.T, ctx context.Context, pool *pgxpool.Pool, mode, sql st
 	}
 	defer conn.Exec(ctx, "RESET plan_cache_mode")
 	stmt := fmt.Sprintf("plan_%p", &args)
-	if _, err := conn.Conn().Prepare(ctx, stmt, "EXPLAIN (FORMAT JSON) "+sql); err != nil {
+	if _, err := conn.Conn().Prepare(ctx, stmt, "EXPLAIN ("+options+") "+sql); err != nil {
 		t.Fatalf("preparing %s: %v", sql, err)
 	}
 	defer conn.Conn().Deallocate(ctx, stmt)
@@ -161,6 +168,80 @@ func scansOfTasks(plan any) []string {
 	}
 	walk(plan)
 	return scans
+}
+
+// A page sorted by due date reads about as many rows as it is deep (through its own index),
+// not all of the user's rows: a due-date list must not cost more the more tasks the user has
+// (migration 5). (The cursor is a filter, not a bound of the index range, because tasks
+// without a due date come last in both directions; so page n reads the n pages before it.)
+func TestDueDatePagesReadAPageNotTheUser(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	const perUser = 400
+	seed(t, pool, 50, perUser)
+	ctx := context.Background()
+	queries := listQueries(t)
+	for _, name := range []string{"listTasksByDueDateAsc", "listTasksByDueDateDesc"} {
+		// user, completed, priority, tag, due_before, due_after, pattern, after_id, after_key,
+		// page_size: pending tasks, the first page and the second.
+		first := []any{"user-7", false, nil, nil, nil, nil, nil, nil, nil, 20}
+		var due time.Time
+		var id string
+		rows, err := pool.Query(ctx, queries[name], first...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for rows.Next() {
+			n++
+			vals, err := rows.Values()
+			if err != nil {
+				t.Fatal(err)
+			}
+			due, id = vals[7].(time.Time), uuid.UUID(vals[0].([16]byte)).String()
+		}
+		if rows.Err() != nil || n != 20 {
+			t.Fatalf("%s: first page: %d rows, %v", name, n, rows.Err())
+		}
+		second := []any{"user-7", false, nil, nil, nil, nil, nil, id, due.UTC().Format("2006-01-02T15:04:05.000000Z"), 21}
+		for page, args := range map[string][]any{"first page": first, "second page": second} {
+			for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+				plan := explainWith(t, ctx, pool, mode, "ANALYZE, FORMAT JSON", queries[name], args)
+				if read := rowsReadFromTasks(plan); read > 80 {
+					raw, _ := json.Marshal(plan)
+					t.Errorf("%s, %s, %s plan: read %d of the user's %d rows: %s", name, page, mode, read, perUser, raw)
+				}
+			}
+		}
+	}
+}
+
+// rowsReadFromTasks sums the rows that the plan's scans of tasks fetched: those they returned
+// and those their filters removed.
+func rowsReadFromTasks(plan any) int {
+	read := 0
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		case map[string]any:
+			if v["Relation Name"] == "tasks" {
+				for _, k := range []string{"Actual Rows", "Rows Removed by Filter", "Rows Removed by Index Recheck"} {
+					if n, ok := v[k].(float64); ok {
+						read += int(n)
+					}
+				}
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(plan)
+	return read
 }
 
 // The default list's own statements have generic plans that read the page straight off the
