@@ -50,10 +50,11 @@ WHERE user_id = @user_id AND (created_at, id) < (sqlc.arg(after_key)::text::time
 ORDER BY created_at DESC, id DESC
 LIMIT @page_size;
 
--- The list queries, one per sort order (each reads the user's rows through an index led by
--- user_id; see migration 3 and TestEveryListVariantUsesAnIndex). They share one parameter list: the filters, then the keyset position
--- after_key/after_id of the last row of the previous page (after_key as text, cast to the sort
--- column's type), then the page size. Keep their filter blocks identical.
+-- The list queries, one per sort order; each reads the user's rows through an index led by
+-- user_id (migrations 3 and 5, TestEveryListVariantUsesAnIndex). They share one parameter
+-- list: the filters, then the keyset position after_key/after_id of the last row of the
+-- previous page (after_key as text, cast to the sort column's type), then the page size.
+-- Keep their filter blocks identical.
 
 -- name: ListTasksByCreatedAtAsc :many
 SELECT * FROM tasks

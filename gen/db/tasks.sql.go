@@ -140,10 +140,11 @@ type ListTasksByCreatedAtAscParams struct {
 	PageSize  int32
 }
 
-// The list queries, one per sort order (each reads the user's rows through an index led by
-// user_id; see migration 3 and TestEveryListVariantUsesAnIndex). They share one parameter list: the filters, then the keyset position
-// after_key/after_id of the last row of the previous page (after_key as text, cast to the sort
-// column's type), then the page size. Keep their filter blocks identical.
+// The list queries, one per sort order; each reads the user's rows through an index led by
+// user_id (migrations 3 and 5, TestEveryListVariantUsesAnIndex). They share one parameter
+// list: the filters, then the keyset position after_key/after_id of the last row of the
+// previous page (after_key as text, cast to the sort column's type), then the page size.
+// Keep their filter blocks identical.
 func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCreatedAtAscParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listTasksByCreatedAtAsc,
 		arg.UserID,

@@ -63,7 +63,7 @@ func (t taskJSON) write(w http.ResponseWriter) error {
 	*buf = append(appendTask((*buf)[:0], t.row), '\n') // encoding/json's Encoder ends with one
 	w.Header().Set("ETag", t.etag)
 	if t.created {
-		w.Header().Set("Location", "/api/tasks/"+t.row.ID.String())
+		w.Header().Set("Location", location(t.row.ID))
 		return writeJSON(w, http.StatusCreated, *buf)
 	}
 	return writeJSON(w, http.StatusOK, *buf)

@@ -150,24 +150,27 @@ func explainWith(t *testing.T, ctx context.Context, pool *pgxpool.Pool, mode, op
 // scansOfTasks lists the scan nodes that read the tasks table ("Index Scan", "Seq Scan", ...).
 func scansOfTasks(plan any) []string {
 	var scans []string
-	var walk func(any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case []any:
-			for _, x := range v {
-				walk(x)
-			}
-		case map[string]any:
-			if v["Relation Name"] == "tasks" {
-				scans = append(scans, fmt.Sprint(v["Node Type"])+" "+fmt.Sprint(v["Index Name"]))
-			}
-			for _, x := range v {
-				walk(x)
-			}
+	eachScanOfTasks(plan, func(node map[string]any) {
+		scans = append(scans, fmt.Sprint(node["Node Type"])+" "+fmt.Sprint(node["Index Name"]))
+	})
+	return scans
+}
+
+// eachScanOfTasks calls visit with every node of a JSON plan that reads the tasks table.
+func eachScanOfTasks(plan any, visit func(node map[string]any)) {
+	switch v := plan.(type) {
+	case []any:
+		for _, x := range v {
+			eachScanOfTasks(x, visit)
+		}
+	case map[string]any:
+		if v["Relation Name"] == "tasks" {
+			visit(v)
+		}
+		for _, x := range v {
+			eachScanOfTasks(x, visit)
 		}
 	}
-	walk(plan)
-	return scans
 }
 
 // A page sorted by due date reads about as many rows as it is deep (through its own index),
@@ -220,27 +223,13 @@ func TestDueDatePagesReadAPageNotTheUser(t *testing.T) {
 // and those their filters removed.
 func rowsReadFromTasks(plan any) int {
 	read := 0
-	var walk func(any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case []any:
-			for _, x := range v {
-				walk(x)
-			}
-		case map[string]any:
-			if v["Relation Name"] == "tasks" {
-				for _, k := range []string{"Actual Rows", "Rows Removed by Filter", "Rows Removed by Index Recheck"} {
-					if n, ok := v[k].(float64); ok {
-						read += int(n)
-					}
-				}
-			}
-			for _, x := range v {
-				walk(x)
+	eachScanOfTasks(plan, func(node map[string]any) {
+		for _, k := range []string{"Actual Rows", "Rows Removed by Filter", "Rows Removed by Index Recheck"} {
+			if n, ok := node[k].(float64); ok {
+				read += int(n)
 			}
 		}
-	}
-	walk(plan)
+	})
 	return read
 }
 

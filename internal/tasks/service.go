@@ -85,11 +85,14 @@ func (s *Service) insert(ctx context.Context, q *db.Queries, user string, in inp
 	return row, dbError(err)
 }
 
+// location is the URL of the task with this id, for a new task's Location header.
+func location(id uuid.UUID) string { return "/api/tasks/" + id.String() }
+
 func created(task api.Task, etag string, replayed *string) api.CreateTask201JSONResponse {
 	return api.CreateTask201JSONResponse{
 		Body: task,
 		Headers: api.CreateTask201ResponseHeaders{
-			Location:           "/api/tasks/" + task.Id.String(),
+			Location:           location(task.Id),
 			ETag:               etag,
 			IdempotentReplayed: replayed,
 		},
