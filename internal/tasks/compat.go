@@ -73,7 +73,7 @@ func (s *Service) CompatGetTask(ctx context.Context, req api.CompatGetTaskReques
 	if err != nil {
 		return nil, err
 	}
-	return taskJSON{row: row, etag: etag(row.Version)}, nil
+	return okJSON(row), nil
 }
 
 // CompatReplaceTask is ReplaceTask, unconditionally.
@@ -90,7 +90,7 @@ func (s *Service) CompatReplaceTask(ctx context.Context, req api.CompatReplaceTa
 	if err != nil {
 		return nil, err
 	}
-	return taskJSON{row: row, etag: etag(row.Version)}, nil
+	return okJSON(row), nil
 }
 
 // CompatDeleteTask is DeleteTask, unconditionally.
@@ -115,5 +115,5 @@ func (s *Service) CompatToggleTask(ctx context.Context, req api.CompatToggleTask
 	if err != nil {
 		return nil, dbError(err)
 	}
-	return taskJSON{row: row, etag: etag(row.Version)}, nil
+	return okJSON(row), nil
 }

@@ -44,8 +44,12 @@ type taskJSON struct {
 	created bool
 }
 
+func okJSON(row *db.Task) taskJSON { return taskJSON{row: row, etag: etag(row.Version)} }
+
 func createdJSON(row *db.Task) taskJSON {
-	return taskJSON{row: row, etag: etag(row.Version), created: true}
+	answer := okJSON(row)
+	answer.created = true
+	return answer
 }
 
 func (t taskJSON) VisitGetTaskResponse(w http.ResponseWriter) error           { return t.write(w) }

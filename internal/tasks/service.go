@@ -139,7 +139,7 @@ func (s *Service) ReplaceTask(ctx context.Context, req api.ReplaceTaskRequestObj
 	if err != nil {
 		return nil, err
 	}
-	return taskJSON{row: row, etag: etag(row.Version)}, nil
+	return okJSON(row), nil
 }
 
 // UpdateTask applies a JSON merge patch.
@@ -161,7 +161,7 @@ func (s *Service) UpdateTask(ctx context.Context, req api.UpdateTaskRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	return taskJSON{row: row, etag: etag(row.Version)}, nil
+	return okJSON(row), nil
 }
 
 func (s *Service) update(ctx context.Context, params db.UpdateTaskParams) (*db.Task, error) {

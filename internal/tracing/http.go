@@ -34,12 +34,13 @@ func Middleware(tp trace.TracerProvider) echo.MiddlewareFunc {
 			if method == "_OTHER" {
 				name = "HTTP"
 			}
-			route, ok := templates.Load(c.Path())
+			cached, ok := templates.Load(c.Path())
 			if !ok {
-				route, _ = templates.LoadOrStore(c.Path(), routeTemplate(c.Path()))
+				cached, _ = templates.LoadOrStore(c.Path(), routeTemplate(c.Path()))
 			}
+			route := cached.(string)
 			if route != "" {
-				name += " " + route.(string)
+				name += " " + route
 			}
 			ctx, span := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer))
 			if !span.IsRecording() {
@@ -50,7 +51,7 @@ func Middleware(tp trace.TracerProvider) echo.MiddlewareFunc {
 			defer span.End()
 			span.SetAttributes(semconv.HTTPRequestMethodKey.String(method))
 			if route != "" {
-				span.SetAttributes(semconv.HTTPRoute(route.(string)), semconv.URLPath(route.(string)))
+				span.SetAttributes(semconv.HTTPRoute(route), semconv.URLPath(route))
 			}
 			c.SetRequest(req.WithContext(ctx))
 
