@@ -72,7 +72,7 @@ rows() {
     function median(a, k,    i, j, t) {
       for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
       return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
-    { rps[$2, $3, $1] = $4; p99[$2, $3, $1] = $6; errors += $7; if ($8 + 0 > peak[$2]) peak[$2] = $8 + 0 }
+    { rps[$2, $3, $1] = $4; p99[$2, $3, $1] = $6; errors += $7; if ($3 !~ /:/ && $8 + 0 > peak[$2]) peak[$2] = $8 + 0 }
     END {
       print "| scenario | round | FastAPI req/s | taskapi req/s | ratio | taskapi p99 ms |"
       print "|---|---:|---:|---:|---:|---:|"
@@ -105,6 +105,7 @@ rows() {
     }'
   for i in "${!GO_FILES[@]}"; do
     sed -n "s/^- API \(list[a-z-]*\) \/ database ceiling: /- round $((i + 1)), taskapi \1 \/ database ceiling: /p" "${GO_FILES[$i]}"
+    sed -n "s/^- API list \/ stack floor /- round $((i + 1)), taskapi list \/ stack floor /p" "${GO_FILES[$i]}"
   done
 } > "$OUT"
 cat "$OUT"

@@ -12,6 +12,9 @@
 #   LOG_LEVEL (warn: no request logs)  SERVER_ENV ("" : extra VAR=value ... for the server, e.g. DB_MAX_CONNS=8)
 #   U (1000 users) T (100 tasks each)  FILTERED_QUERY (status=pending&sort=-due_date&limit=20)
 #   CEILING (1; 0 = no pgbench)  PGBENCH_JOBS (1)  PGBENCH_MODE (prepared)
+#   FLOOR (1; 0 = none; go only): after each pass's list ceiling, the list scenario against
+#       `benchtool floor` (net/http + the service's ListTasks, no Echo/validation/JWT/middleware;
+#       bench/benchtool/floor.go) on FLOOR_PORT (PORT + 10): what any server on this stack reaches here
 #   QUIET_MAX (10) QUIET_WAIT (30) RETRY_NOISY (1): before each run wait (at most QUIET_WAIT s) for the
 #       machine to use < QUIET_MAX % of a core; redo a run during which others used more (RETRY_NOISY times)
 #       and keep the least noisy try
@@ -46,12 +49,15 @@ SERVER_ENV=${SERVER_ENV:-}
 U=${U:-1000}
 T=${T:-100}
 CEILING=${CEILING:-1}
+FLOOR=${FLOOR:-1}
+[ "$TARGET" = go ] || FLOOR=0
 PGBENCH_JOBS=${PGBENCH_JOBS:-1}
 PGBENCH_MODE=${PGBENCH_MODE:-prepared}
 QUIET_MAX=${QUIET_MAX:-10}
 QUIET_WAIT=${QUIET_WAIT:-30}
 RETRY_NOISY=${RETRY_NOISY:-1}
 PORT=${PORT:-$default_port}
+FLOOR_PORT=${FLOOR_PORT:-$((PORT + 10))}
 PG_SERVER=${PG_SERVER:-postgres://postgres@127.0.0.1:5432}
 START_TIMEOUT=${START_TIMEOUT:-60}
 LABEL=${LABEL:-$TARGET}
@@ -68,7 +74,7 @@ RUN=$HERE/data/$TARGET
 OUT=$HERE/data/results/$LABEL-$(date -u +%Y%m%dT%H%M%S).md
 DUR_S=$(seconds "$DURATION")
 
-SERVER_PID='' LOADGEN_PID='' PEER_COPY='' PG_PID='' SERVER_RC=''
+SERVER_PID='' LOADGEN_PID='' PEER_COPY='' PG_PID='' SERVER_RC='' FLOOR_PID=''
 ROWS=() ERRORS=0
 
 psql_admin() { psql -X -q -v ON_ERROR_STOP=1 "$PG_SERVER/postgres" "$@"; }
@@ -100,6 +106,8 @@ preflight() {
     esac
   done
   ! curl -s -o /dev/null --max-time 2 "$BASE_URL/" || die "something already listens on 127.0.0.1:$PORT (set PORT)"
+  [ "$FLOOR" != 1 ] || ! curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$FLOOR_PORT/" ||
+    die "something already listens on 127.0.0.1:$FLOOR_PORT (set FLOOR_PORT)"
 }
 
 cleanup() {
@@ -107,6 +115,7 @@ cleanup() {
   set +e
   trap - EXIT INT TERM
   if [ -n "$LOADGEN_PID" ]; then kill -TERM "$LOADGEN_PID" 2>/dev/null; wait "$LOADGEN_PID" 2>/dev/null; fi
+  if [ -n "$FLOOR_PID" ]; then kill -TERM "$FLOOR_PID" 2>/dev/null; wait "$FLOOR_PID" 2>/dev/null; fi
   stop_server
   [ -z "$PEER_COPY" ] || rm -rf "$PEER_COPY"
   exit "$rc"
@@ -286,6 +295,33 @@ measure_pgbench() {
   rm -rf "$dir" "$out" "$tf"
 }
 
+# measure_floor PASS -> ROW: the list scenario against benchtool floor, started for this run
+# on the same database (list writes nothing) with the server's pool defaults, and warmed up as
+# the server is; the server stays up, idle, meanwhile.
+measure_floor() {
+  local pass=$1 server_pid=$SERVER_PID base_url=$BASE_URL deadline
+  # shellcheck disable=SC2086
+  env -i PATH="$PATH" HOME="$HOME" DATABASE_URL="$DATABASE_URL" \
+    "$BIN/benchtool" floor -addr "127.0.0.1:$FLOOR_PORT" -tokens "$RUN/tokens.txt" > "$RUN/floor.log" 2>&1 &
+  FLOOR_PID=$!
+  deadline=$((SECONDS + START_TIMEOUT))
+  until [ "$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' "http://127.0.0.1:$FLOOR_PORT/healthz")" = 200 ]; do
+    alive "$FLOOR_PID" && [ $SECONDS -lt $deadline ] || { cat "$RUN/floor.log" >&2; die "benchtool floor did not start"; }
+    sleep 0.2
+  done
+  SERVER_PID=$FLOOR_PID BASE_URL=http://127.0.0.1:$FLOOR_PORT
+  if [ "$WARMUP" != 0 ]; then
+    # shellcheck disable=SC2046
+    bounded /dev/null /dev/null $(wrk_cmd list "$WARMUP") || true
+  fi
+  measure_wrk list "$pass"
+  ROW=$(echo "$ROW" | sed 's/^| [^|]* | list |/| floor | floor:list |/')
+  SERVER_PID=$server_pid BASE_URL=$base_url
+  kill -TERM "$FLOOR_PID" 2>/dev/null || true
+  wait "$FLOOR_PID" 2>/dev/null || true
+  FLOOR_PID=''
+}
+
 # measure KIND ARGS...: wait for a quiet machine and run measure_KIND; redo a noisy run (up to
 # RETRY_NOISY times) and keep the try with the least foreign CPU ("other").
 measure() {
@@ -343,7 +379,8 @@ main() {
   local started=$SECONDS pass sc ceiling_script filtered_script
   mkdir -p "$BIN" "$RUN" "$HERE/data/results"
   "${TARGET}_build"
-  (cd "$ROOT" && go build -o "$BIN/benchtool" ./bench/benchtool)
+  # Built as the server is: the floor (benchtool floor) is measured against it.
+  (cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$BIN/benchtool" ./bench/benchtool)
   PG_PID=$(postmaster_pid) || die "cannot find the PostgreSQL postmaster's pid"
 
   log "starting the server on $BASE_URL (database $BENCH_DB, log $RUN/server.log)"
@@ -366,6 +403,10 @@ main() {
         listed=1
         log "pass $pass: database ceiling: pgbench with the list query ($CONNS connections, $DURATION)"
         measure pgbench "$ceiling_script" "$pass" pg-ceiling:list
+        if [ "$FLOOR" = 1 ]; then
+          log "pass $pass: the stack's floor: list against benchtool floor ($CONNS connections, $DURATION)"
+          measure floor "$pass"
+        fi
       fi
       if [ "$CEILING" = 1 ] && [ "$TARGET" = go ] && [ "$sc" = list-filtered ]; then
         filtered_script=$(go_pgbench_filtered_script)
@@ -403,6 +444,16 @@ main() {
              for (p = 1; p <= nl; p++) if ((p in lp) && (p in cp) && cp[p] > 0) { printf "%s%.1f%%", sep, 100*lp[p]/cp[p]; sep = ", " }
              print (sep == ", " ? ")" : "") }'
     done
+    printf '%s\n' "${ROWS[@]}" | awk -F'|' '{gsub(/ /, "", $3); gsub(/ /, "", $4); gsub(/ /, "", $5)}
+      $3 == "list" {l += $5; nl++; lp[$4] = $5} $3 == "floor:list" {f += $5; nf++; fp[$4] = $5}
+      $3 == "pg-ceiling:list" {c += $5; nc++}
+      END{ if (!nl || !nf) exit
+           printf "- API list / stack floor (benchtool floor: net/http and the service alone): %.0f / %.0f req/s = %.1f%%", l/nl, f/nf, 100*(l/nl)/(f/nf)
+           sep = " (per pass: "
+           for (p = 1; p <= nl; p++) if ((p in lp) && (p in fp) && fp[p] > 0) { printf "%s%.1f%%", sep, 100*lp[p]/fp[p]; sep = ", " }
+           printf "%s", (sep == ", " ? ")" : "")
+           if (nc) printf "; stack floor / database ceiling: %.1f%%", 100*(f/nf)/(c/nc)
+           print "" }'
     echo "- server: peak RSS $peak MiB, RSS after start $RSS_START MiB; exit status after SIGTERM: $SERVER_RC; its log (LOG_LEVEL=$LOG_LEVEL): $warnings line(s), $canceled of them \"context canceled\" (requests in flight when wrk closed its connections at the end of a run; wrk does not count them)"
     echo "- total errors: $ERRORS; run took $((SECONDS - started)) s"
   } > "$OUT"

@@ -13,6 +13,10 @@
 //	    a pgbench script running the project's own list query, taken from the sqlc output,
 //	    for a random user with every filter NULL (or the SQL given with -arg) and the page
 //	    size the server uses (21)
+//	benchtool floor -addr 127.0.0.1:18090 -tokens tokens.txt
+//	    serves GET /api/tasks (the list scenario) from $DATABASE_URL with net/http and the
+//	    service's own ListTasks, without Echo, spec validation, JWT verification or middleware:
+//	    what any server on this stack can reach on the machine (see floor.go)
 //
 // It is part of the module so that it signs tokens exactly as the server verifies them.
 package main
@@ -42,7 +46,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool tokens|fetch|pgbench-list [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchtool tokens|fetch|pgbench-list|floor [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -53,6 +57,8 @@ func main() {
 		err = fetch(args)
 	case "pgbench-list":
 		err = pgbenchList(args)
+	case "floor":
+		err = floor(args)
 	default:
 		err = fmt.Errorf("unknown command %q", cmd)
 	}
