@@ -52,8 +52,24 @@ func floor(args []string) error {
 		return err
 	}
 	defer pool.Close()
-	service := tasks.New(pool)
+	server := &http.Server{
+		Addr:              *addr,
+		Handler:           floorHandler(tasks.New(pool), users),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	go func() { <-ctx.Done(); server.Close() }()
+	if err := server.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("floor: %w", err)
+	}
+	return nil
+}
 
+// floorHandler answers GET /api/tasks for the users of the bearer tokens in users (keyed by
+// "Bearer <token>") as taskapi does, byte for byte, and GET /healthz.
+func floorHandler(service *tasks.Service, users map[string]string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {})
 	mux.HandleFunc("GET /api/tasks", func(w http.ResponseWriter, r *http.Request) {
@@ -79,17 +95,5 @@ func floor(args []string) error {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 		}
 	})
-	server := &http.Server{
-		Addr:              *addr,
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
-	go func() { <-ctx.Done(); server.Close() }()
-	if err := server.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("floor: %w", err)
-	}
-	return nil
+	return mux
 }
