@@ -296,12 +296,12 @@ measure_pgbench() {
 }
 
 # measure_floor PASS -> ROW: the list scenario against benchtool floor, started for this run
-# on the same database (list writes nothing) with the server's pool defaults, and warmed up as
+# on the same database (list writes nothing) with the server's environment (SERVER_ENV too), warmed up as
 # the server is; the server stays up, idle, meanwhile.
 measure_floor() {
   local pass=$1 server_pid=$SERVER_PID base_url=$BASE_URL deadline
   # shellcheck disable=SC2086
-  env -i PATH="$PATH" HOME="$HOME" DATABASE_URL="$DATABASE_URL" \
+  env -i PATH="$PATH" HOME="$HOME" DATABASE_URL="$DATABASE_URL" BETTER_AUTH_SECRET="$BETTER_AUTH_SECRET" $SERVER_ENV \
     "$BIN/benchtool" floor -addr "127.0.0.1:$FLOOR_PORT" -tokens "$RUN/tokens.txt" > "$RUN/floor.log" 2>&1 &
   FLOOR_PID=$!
   deadline=$((SECONDS + START_TIMEOUT))

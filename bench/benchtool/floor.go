@@ -15,15 +15,16 @@ import (
 
 	api "taskapi/gen/api"
 	"taskapi/internal/auth"
+	"taskapi/internal/config"
 	"taskapi/internal/postgres"
 	"taskapi/internal/tasks"
 )
 
 // floor serves the list scenario with the parts of taskapi that every request on this stack
-// needs: net/http (with the server's timeouts), a pool configured as the server's, and the
-// service's own ListTasks (the sqlc query, the row scan, the page encoder). It leaves out Echo,
-// the spec validation, JWT verification (the user is looked up from the tokens file instead),
-// metrics and the other middleware. Its req/s on a machine is what any server built on this
+// needs: net/http (with the server's timeouts), the server's pool (configured from the
+// environment as the server configures it), and the service's own ListTasks (the sqlc query,
+// the row scan, the page encoder). It leaves out Echo, the spec validation, JWT verification
+// (the user is looked up from the tokens file instead), metrics and the other middleware. Its req/s on a machine is what any server built on this
 // stack can reach there; the benchmark compares taskapi and the database ceiling with it.
 func floor(args []string) error {
 	fs := flag.NewFlagSet("floor", flag.ExitOnError)
@@ -41,11 +42,19 @@ func floor(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The server's own configuration, read from the same environment (DATABASE_URL,
+	// BETTER_AUTH_SECRET and the bench's SERVER_ENV), so the pool is the server's pool.
+	cfg, err := config.Load("", false)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	pool, err := postgres.Open(ctx, postgres.Options{
-		URL:              os.Getenv("DATABASE_URL"),
-		ConnectTimeout:   30 * time.Second,
-		StatementTimeout: 5 * time.Second,
+		URL:              cfg.DatabaseURL,
+		ConnectTimeout:   cfg.DBConnectTimeout,
+		QueryExecMode:    cfg.DBQueryExecMode,
+		StatementTimeout: cfg.DBStatementTimeout,
+		MaxConns:         cfg.DBMaxConns,
 		Logger:           logger,
 	})
 	if err != nil {
@@ -57,7 +66,7 @@ func floor(args []string) error {
 		Handler:           floorHandler(tasks.New(pool), users),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      15 * time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
 	go func() { <-ctx.Done(); server.Close() }()
