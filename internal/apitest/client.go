@@ -22,6 +22,7 @@ import (
 
 	"taskapi"
 	"taskapi/internal/auth"
+	"taskapi/internal/httpapi"
 )
 
 // Client talks to a running taskapi.
@@ -183,6 +184,14 @@ func (c *Client) Send(httpReq *http.Request) *Response {
 func (c *Client) check(req *http.Request, r *Response) error {
 	if r.Header.Get("X-Request-ID") == "" {
 		return fmt.Errorf("no X-Request-ID header")
+	}
+	if httpapi.OutsideSpec(req.Method, req.URL.Path) {
+		// Not an operation on purpose (docs pages, CORS preflights): only its errors have a
+		// shape to check.
+		if r.Status >= 400 {
+			return c.checkProblem(r)
+		}
+		return nil
 	}
 	route, pathParams, err := c.router.FindRoute(req)
 	if err != nil {

@@ -6,14 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"math"
 	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,22 +20,14 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
 
-	"taskapi/internal/auth"
-	"taskapi/internal/metrics"
 	"taskapi/internal/problem"
-	"taskapi/internal/ratelimit"
 )
 
-// contract enforces openapi.yaml on every request before a handler sees it: the operation's
-// security (authentication comes first, so an anonymous caller learns nothing about the
-// body), then its parameters and body. It finds the operation from the route Echo matched,
-// so there is no second router.
+// contract is openapi.yaml's view of the requests the server takes: which operation a route
+// is, whether it needs a token, and what its parameters and body must be. It finds the
+// operation from the route Echo matched, so there is no second router.
 type contract struct {
-	operations map[string]*operation // by "METHOD /echo/:path"
-	verifier   *auth.Verifier
-	limiter    ratelimit.Limiter
-	metrics    *metrics.Metrics
-	logger     *slog.Logger
+	operations map[string]map[string]*operation // by Echo's path template, then method
 	maxBody    int64
 	options    *openapi3filter.Options
 }
@@ -50,13 +39,9 @@ type operation struct {
 	body    *openapi3.RequestBody
 }
 
-func newContract(spec *openapi3.T, verifier *auth.Verifier, limiter ratelimit.Limiter, m *metrics.Metrics, logger *slog.Logger, maxBody int64) *contract {
+func newContract(spec *openapi3.T, maxBody int64) *contract {
 	k := &contract{
-		operations: map[string]*operation{},
-		verifier:   verifier,
-		limiter:    limiter,
-		metrics:    m,
-		logger:     logger,
+		operations: map[string]map[string]*operation{},
 		maxBody:    maxBody,
 		options: &openapi3filter.Options{
 			MultiError: true,
@@ -73,6 +58,7 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, limiter ratelimit.Li
 		},
 	}
 	for path, item := range spec.Paths.Map() {
+		byMethod := map[string]*operation{}
 		for method, op := range item.Operations() {
 			security := spec.Security
 			if op.Security != nil {
@@ -91,8 +77,9 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, limiter ratelimit.Li
 			if op.RequestBody != nil {
 				o.body = op.RequestBody.Value
 			}
-			k.operations[method+" "+echoPath(path)] = o
+			byMethod[method] = o
 		}
+		k.operations[echoPath(path)] = byMethod
 	}
 	return k
 }
@@ -102,42 +89,45 @@ var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
 // echoPath writes an OpenAPI path template the way Echo does: /api/tasks/{id} -> /api/tasks/:id.
 func echoPath(p string) string { return pathParam.ReplaceAllString(p, ":$1") }
 
-func (k *contract) knows(method, echoPath string) bool {
-	return k.operations[method+" "+echoPath] != nil
+// operation is the spec's operation for the route Echo matched, nil when it has none.
+func (k *contract) operation(method, echoPath string) *operation {
+	return k.operations[echoPath][method]
 }
 
-func (k *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+func (k *contract) operationOf(c echo.Context) *operation {
+	return k.operation(c.Request().Method, c.Path())
+}
+
+// secured reports whether the matched operation needs a token (the spec's security).
+func (k *contract) secured(c echo.Context) bool {
+	op := k.operationOf(c)
+	return op != nil && op.secured
+}
+
+// wholeSegments answers 404 when a path parameter took more than one segment: Echo lets a
+// route's last parameter swallow the rest of the path (/api/tasks/{id}/extra), and the spec's
+// parameters are single segments.
+func (k *contract) wholeSegments(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		op := k.operations[c.Request().Method+" "+c.Path()]
-		if op == nil {
-			return next(c) // not an operation: Echo answers 404 or 405 through the error handler
-		}
 		for _, v := range c.ParamValues() {
-			// Echo lets a route's last parameter swallow the rest of the path
-			// (/api/tasks/{id}/extra); the spec's parameters are single segments.
-			if strings.Contains(v, "/") {
+			if strings.Contains(v, "/") && k.operationOf(c) != nil {
 				return echo.ErrNotFound
 			}
 		}
-		req := c.Request()
-		if op.secured {
-			user, err := k.verifier.Verify(req.Context(), bearerToken(req))
-			if err != nil {
-				if k.metrics != nil {
-					reason := "unavailable"
-					if p, ok := errors.AsType[*problem.Error](err); ok && p.Kind == problem.Unauthorized {
-						reason = p.Detail
-					}
-					k.metrics.AuthFailure(reason)
-				}
-				return err
-			}
-			req = req.WithContext(auth.WithUser(req.Context(), user))
-			if err := k.rateLimit(c, user); err != nil {
-				return err
-			}
+		return next(c)
+	}
+}
+
+// validate checks the matched operation's parameters and body against the spec before a
+// handler sees them; requests of routes outside the spec go on unchecked (Echo answers an
+// unknown one with 404 or 405 through the error handler).
+func (k *contract) validate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		op := k.operationOf(c)
+		if op == nil {
+			return next(c)
 		}
-		req, err := k.validate(c, op, req)
+		req, err := k.check(c, op, c.Request())
 		if err != nil {
 			return err
 		}
@@ -146,45 +136,7 @@ func (k *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// rateLimit spends one token of the user's bucket, saying what is left in the RateLimit
-// headers (draft-ietf-httpapi-ratelimit-headers). If the limiter's store fails, the request
-// goes ahead: an outage of Redis must not become an outage of the API.
-func (k *contract) rateLimit(c echo.Context, user string) error {
-	if k.limiter == nil {
-		return nil
-	}
-	d, err := k.limiter.Allow(c.Request().Context(), user)
-	if err != nil {
-		k.logger.WarnContext(c.Request().Context(), "rate limiter unavailable; request allowed", "request_id", requestIDOf(c), "err", err)
-		return nil
-	}
-	policy := k.limiter.Policy()
-	h := c.Response().Header()
-	h.Set("RateLimit-Policy", fmt.Sprintf(`"default";q=%d;w=%d`, policy.Burst, ceilSeconds(policy.Window())))
-	h.Set("RateLimit", fmt.Sprintf(`"default";r=%d;t=%d`, d.Remaining, ceilSeconds(d.Reset)))
-	if d.Allowed {
-		return nil
-	}
-	retry := ceilSeconds(d.RetryAfter)
-	h.Set(echo.HeaderRetryAfter, strconv.Itoa(retry))
-	return problem.New(problem.TooManyRequests, fmt.Sprintf("rate limit exceeded; retry in %d s", retry))
-}
-
-func ceilSeconds(d time.Duration) int {
-	return int(math.Ceil(d.Seconds()))
-}
-
-// bearerToken reads the Authorization header. Only the header counts: a token in the query
-// string would end up in logs and browser history, so it is never looked for.
-func bearerToken(r *http.Request) string {
-	scheme, token, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(token)
-}
-
-func (k *contract) validate(c echo.Context, op *operation, req *http.Request) (*http.Request, error) {
+func (k *contract) check(c echo.Context, op *operation, req *http.Request) (*http.Request, error) {
 	query, err := url.ParseQuery(req.URL.RawQuery)
 	if err != nil {
 		return nil, problem.New(problem.BadRequest, "the query string is malformed")

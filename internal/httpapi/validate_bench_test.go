@@ -17,14 +17,14 @@ func BenchmarkValidateRequest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	k := newContract(spec, nil, nil, nil, nil, 1<<20)
+	k := newContract(spec, 1<<20)
 	e := echo.New()
 	body := `{"title":"Buy milk","description":"Two litres","priority":"high","tags":["shopping","errands"],"due_date":"2026-12-01T17:00:00Z"}`
 	for _, tc := range []struct{ name, method, route, target, body string }{
 		{"list", "GET", "/api/tasks", "/api/tasks?status=pending&sort=-due_date&limit=20", ""},
 		{"create", "POST", "/api/tasks", "/api/tasks", body},
 	} {
-		op := k.operations[tc.method+" "+tc.route]
+		op := k.operation(tc.method, tc.route)
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -34,7 +34,7 @@ func BenchmarkValidateRequest(b *testing.B) {
 				}
 				c := e.NewContext(req, httptest.NewRecorder())
 				c.SetPath(tc.route)
-				if _, err := k.validate(c, op, req); err != nil {
+				if _, err := k.check(c, op, req); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -36,12 +36,7 @@ export interface paths {
          */
         post: operations["createTask"];
         delete?: never;
-        /**
-         * CORS preflight for /api/tasks
-         * @description Answered by the CORS layer when `CORS_ALLOWED_ORIGINS` lists the request's `Origin`
-         *     (then with `Access-Control-Allow-*` headers); browsers send it, clients never need to.
-         */
-        options: operations["preflightTasks"];
+        options?: never;
         head?: never;
         patch?: never;
         trace?: never;
@@ -79,12 +74,7 @@ export interface paths {
          *     matches (412 otherwise).
          */
         delete: operations["deleteTask"];
-        /**
-         * CORS preflight for /api/tasks/{id}
-         * @description Answered by the CORS layer when `CORS_ALLOWED_ORIGINS` lists the request's `Origin`
-         *     (then with `Access-Control-Allow-*` headers); browsers send it, clients never need to.
-         */
-        options: operations["preflightTask"];
+        options?: never;
         head?: never;
         /**
          * Update some fields of a task
@@ -299,86 +289,6 @@ export interface paths {
          * @description The same document as `/openapi.yaml`, converted to JSON.
          */
         get: operations["getOpenAPIJSON"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/docs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Swagger UI
-         * @description Interactive documentation for this document. Its assets are served by this server (no CDN).
-         */
-        get: operations["getSwaggerUI"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/docs/{asset}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Swagger UI assets
-         * @description Scripts, styles and images for `/docs`, embedded in the binary.
-         */
-        get: operations["getSwaggerUIAsset"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/redoc": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * ReDoc
-         * @description Reference documentation for this document. Its script is served by this server (no CDN).
-         */
-        get: operations["getReDoc"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/redoc/{asset}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * ReDoc assets
-         * @description The ReDoc script for `/redoc`, embedded in the binary.
-         */
-        get: operations["getReDocAsset"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1057,25 +967,6 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
-    preflightTasks: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The preflight is answered; the `Access-Control-Allow-*` headers say what is allowed. */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            400: components["responses"]["BadRequest"];
-        };
-    };
     getTask: {
         parameters: {
             query?: never;
@@ -1206,31 +1097,6 @@ export interface operations {
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
-        };
-    };
-    preflightTask: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description The task's id.
-                 * @example 0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e
-                 */
-                id: components["parameters"]["TaskId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The preflight is answered; the `Access-Control-Allow-*` headers say what is allowed. */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            400: components["responses"]["BadRequest"];
         };
     };
     updateTask: {
@@ -1702,104 +1568,6 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-        };
-    };
-    getSwaggerUI: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The Swagger UI page. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /** @example <!doctype html> */
-                    "text/html": string;
-                };
-            };
-            400: components["responses"]["BadRequest"];
-        };
-    };
-    getSwaggerUIAsset: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description The asset's file name.
-                 * @example swagger-ui.css
-                 */
-                asset: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The asset. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "*/*": string;
-                };
-            };
-            404: components["responses"]["NotFound"];
-        };
-    };
-    getReDoc: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The ReDoc page. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /** @example <!doctype html> */
-                    "text/html": string;
-                };
-            };
-            400: components["responses"]["BadRequest"];
-        };
-    };
-    getReDocAsset: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description The asset's file name.
-                 * @example redoc.standalone.js
-                 */
-                asset: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The asset. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "*/*": string;
-                };
-            };
-            404: components["responses"]["NotFound"];
         };
     };
 }

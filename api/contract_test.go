@@ -1,4 +1,7 @@
-package taskapi_test
+// Package api_test holds the gates on the contract: openapi.yaml is a valid, fully documented
+// document that the binary embeds, it does not break the released contract, and sqlc vet keeps
+// every query scoped to its user.
+package api_test
 
 import (
 	"bytes"
@@ -82,14 +85,14 @@ func TestSqlcVetRuleCatchesUnscopedQueries(t *testing.T) {
 		t.Skip("runs sqlc")
 	}
 	dir := t.TempDir()
-	config, err := os.ReadFile("sqlc.yaml")
+	config, err := os.ReadFile("../sqlc.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "sqlc.yaml"), config, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	copyDir(t, "db/migrations", filepath.Join(dir, "db/migrations"))
+	copyDir(t, "../db/migrations", filepath.Join(dir, "db/migrations"))
 	vet := func(queries string) (string, error) {
 		if err := os.MkdirAll(filepath.Join(dir, "db/queries"), 0o755); err != nil {
 			t.Fatal(err)
@@ -130,8 +133,8 @@ func TestNoBreakingChangeWithoutAMajorVersion(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs oasdiff")
 	}
-	released, current := majorVersion(t, "api/released/openapi.yaml"), majorVersion(t, "openapi.yaml")
-	out, err := breakingChanges("api/released/openapi.yaml", "openapi.yaml")
+	released, current := majorVersion(t, "released/openapi.yaml"), majorVersion(t, "../openapi.yaml")
+	out, err := breakingChanges("released/openapi.yaml", "../openapi.yaml")
 	if err != nil && current <= released {
 		t.Errorf("openapi.yaml breaks clients of the released contract (v%d); make it compatible or bump "+
 			"info.version to %d.0.0 and say why in api/CHANGELOG.md:\n%s", released, released+1, out)
@@ -143,7 +146,7 @@ func TestBreakingChangeGateCatchesABreak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs oasdiff")
 	}
-	spec, err := os.ReadFile("openapi.yaml")
+	spec, err := os.ReadFile("../openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,14 +158,14 @@ func TestBreakingChangeGateCatchesABreak(t *testing.T) {
 	if err := os.WriteFile(path, []byte(broken), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := breakingChanges("openapi.yaml", path)
+	out, err := breakingChanges("../openapi.yaml", path)
 	if err == nil || !strings.Contains(out, "request-property-became-required") {
 		t.Errorf("oasdiff let a breaking change through:\n%s", out)
 	}
 }
 
 func breakingChanges(base, revision string) (string, error) {
-	out, err := exec.Command("go", "tool", "oasdiff", "breaking", base, revision, "--fail-on", "ERR").CombinedOutput()
+	out, err := exec.Command("go", "tool", "oasdiff", "breaking", base, revision, "--fail-on", "ERR", "--err-ignore", "allowed-breaks.txt").CombinedOutput()
 	return string(out), err
 }
 
