@@ -54,7 +54,7 @@ LIMIT @page_size;
 -- user_id (migrations 3 and 5, TestEveryListVariantUsesAnIndex). They share one parameter
 -- list: the filters, then the keyset position after_key/after_id of the last row of the
 -- previous page (after_key as text, cast to the sort column's type), then the page size.
--- Keep their filter blocks identical.
+-- Their filter blocks are identical (TestListQueriesShareOneFilterBlock fails otherwise).
 
 -- name: ListTasksByCreatedAtAsc :many
 SELECT * FROM tasks

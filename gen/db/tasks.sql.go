@@ -144,7 +144,7 @@ type ListTasksByCreatedAtAscParams struct {
 // user_id (migrations 3 and 5, TestEveryListVariantUsesAnIndex). They share one parameter
 // list: the filters, then the keyset position after_key/after_id of the last row of the
 // previous page (after_key as text, cast to the sort column's type), then the page size.
-// Keep their filter blocks identical.
+// Their filter blocks are identical (TestListQueriesShareOneFilterBlock fails otherwise).
 func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCreatedAtAscParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listTasksByCreatedAtAsc,
 		arg.UserID,

@@ -60,7 +60,8 @@ func (s *Service) CompatCreateTask(ctx context.Context, req api.CompatCreateTask
 	if err != nil {
 		return nil, err
 	}
-	return createdJSON(row), nil
+	return api.CompatCreateTask201JSONResponse{Body: toAPI(row), Headers: api.CompatCreateTask201ResponseHeaders{
+		Location: location(row.ID), ETag: etag(row.Version)}}, nil
 }
 
 // CompatGetTask is GetTask.
@@ -73,7 +74,7 @@ func (s *Service) CompatGetTask(ctx context.Context, req api.CompatGetTaskReques
 	if err != nil {
 		return nil, err
 	}
-	return okJSON(row), nil
+	return api.CompatGetTask200JSONResponse{Body: toAPI(row), Headers: api.CompatGetTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
 }
 
 // CompatReplaceTask is ReplaceTask, unconditionally.
@@ -90,7 +91,7 @@ func (s *Service) CompatReplaceTask(ctx context.Context, req api.CompatReplaceTa
 	if err != nil {
 		return nil, err
 	}
-	return okJSON(row), nil
+	return api.CompatReplaceTask200JSONResponse{Body: toAPI(row), Headers: api.CompatReplaceTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
 }
 
 // CompatDeleteTask is DeleteTask, unconditionally.
@@ -115,5 +116,5 @@ func (s *Service) CompatToggleTask(ctx context.Context, req api.CompatToggleTask
 	if err != nil {
 		return nil, dbError(err)
 	}
-	return okJSON(row), nil
+	return api.CompatToggleTask200JSONResponse{Body: toAPI(row), Headers: api.CompatToggleTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
 }

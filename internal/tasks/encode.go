@@ -12,8 +12,9 @@ import (
 	"taskapi/gen/db"
 )
 
-// The list page is most of what the API sends, and encoding/json spent a sixth of the
-// server's CPU on it under load (reflection, a MarshalJSON call per time and UUID). pageJSON
+// The list page is most of what the API sends, and encoding/json was a large share of the
+// server's CPU on it under load (reflection, a MarshalJSON call per time and UUID; measured in
+// bench/RESULTS.md). Single tasks are answered by the generated responses. pageJSON
 // writes the rows straight from the database as the JSON that encoding/json writes for the
 // api.TaskPage that toAPI would make of them, field for field, without building that page
 // first. The HTTP tests check every page against openapi.yaml and
@@ -23,7 +24,7 @@ import (
 // pageJSON is the 200 answer of ListTasks, encoded by appendPage.
 type pageJSON page
 
-// jsonBuffers recycles the encoding buffers (about 7 KiB for a page of 20 tasks): a fresh one
+// jsonBuffers recycles the encoding buffers (a page of 20 tasks is several KiB): a fresh one
 // per request was most of the bytes the list allocated, and so of its garbage collection.
 var jsonBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
@@ -32,44 +33,6 @@ func (p pageJSON) VisitListTasksResponse(w http.ResponseWriter) error {
 	buf := jsonBuffers.Get().(*[]byte)
 	defer jsonBuffers.Put(buf)
 	*buf = appendPage((*buf)[:0], page(p))
-	return writeJSON(w, http.StatusOK, *buf)
-}
-
-// taskJSON is the 200 answer of GetTask, ReplaceTask and UpdateTask and the 201 of a new
-// task from CreateTask (and of their Phase II forms): one task and its ETag (and, when
-// created, its Location), encoded as the generated responses would encode toAPI(row).
-type taskJSON struct {
-	row     *db.Task
-	etag    string
-	created bool
-}
-
-func okJSON(row *db.Task) taskJSON { return taskJSON{row: row, etag: etag(row.Version)} }
-
-func createdJSON(row *db.Task) taskJSON {
-	answer := okJSON(row)
-	answer.created = true
-	return answer
-}
-
-func (t taskJSON) VisitGetTaskResponse(w http.ResponseWriter) error           { return t.write(w) }
-func (t taskJSON) VisitReplaceTaskResponse(w http.ResponseWriter) error       { return t.write(w) }
-func (t taskJSON) VisitUpdateTaskResponse(w http.ResponseWriter) error        { return t.write(w) }
-func (t taskJSON) VisitCompatGetTaskResponse(w http.ResponseWriter) error     { return t.write(w) }
-func (t taskJSON) VisitCompatReplaceTaskResponse(w http.ResponseWriter) error { return t.write(w) }
-func (t taskJSON) VisitCompatToggleTaskResponse(w http.ResponseWriter) error  { return t.write(w) }
-func (t taskJSON) VisitCreateTaskResponse(w http.ResponseWriter) error        { return t.write(w) }
-func (t taskJSON) VisitCompatCreateTaskResponse(w http.ResponseWriter) error  { return t.write(w) }
-
-func (t taskJSON) write(w http.ResponseWriter) error {
-	buf := jsonBuffers.Get().(*[]byte)
-	defer jsonBuffers.Put(buf)
-	*buf = append(appendTask((*buf)[:0], t.row), '\n') // encoding/json's Encoder ends with one
-	w.Header().Set("ETag", t.etag)
-	if t.created {
-		w.Header().Set("Location", location(t.row.ID))
-		return writeJSON(w, http.StatusCreated, *buf)
-	}
 	return writeJSON(w, http.StatusOK, *buf)
 }
 

@@ -64,7 +64,7 @@ func (s *Service) CreateTask(ctx context.Context, req api.CreateTaskRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	return createdJSON(row), nil
+	return created(toAPI(row), etag(row.Version), nil), nil
 }
 
 func (s *Service) insert(ctx context.Context, q *db.Queries, user string, in input) (*db.Task, error) {
@@ -113,7 +113,7 @@ func (s *Service) GetTask(ctx context.Context, req api.GetTaskRequestObject) (ap
 	if noneMatch(req.Params.IfNoneMatch, row.Version) {
 		return api.GetTask304Response{Headers: api.GetTask304ResponseHeaders{ETag: tag}}, nil
 	}
-	return taskJSON{row: row, etag: tag}, nil
+	return api.GetTask200JSONResponse{Body: toAPI(row), Headers: api.GetTask200ResponseHeaders{ETag: tag}}, nil
 }
 
 func (s *Service) get(ctx context.Context, user string, id uuid.UUID) (*db.Task, error) {
@@ -139,7 +139,7 @@ func (s *Service) ReplaceTask(ctx context.Context, req api.ReplaceTaskRequestObj
 	if err != nil {
 		return nil, err
 	}
-	return okJSON(row), nil
+	return api.ReplaceTask200JSONResponse{Body: toAPI(row), Headers: api.ReplaceTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
 }
 
 // UpdateTask applies a JSON merge patch.
@@ -161,7 +161,7 @@ func (s *Service) UpdateTask(ctx context.Context, req api.UpdateTaskRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	return okJSON(row), nil
+	return api.UpdateTask200JSONResponse{Body: toAPI(row), Headers: api.UpdateTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
 }
 
 func (s *Service) update(ctx context.Context, params db.UpdateTaskParams) (*db.Task, error) {
