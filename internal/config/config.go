@@ -3,6 +3,7 @@
 package config
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -12,6 +13,8 @@ import (
 	"math"
 	"net"
 	"net/url"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,57 +28,62 @@ import (
 // that a fresh development machine has, with a database of our own (created if missing).
 const DevDatabaseURL = "postgres://postgres@127.0.0.1:5432/taskapi?sslmode=disable"
 
-// DefaultGCPercent replaces Go's GOGC=100 when GOGC is not set. The service keeps a small
-// live heap (about 4 MiB) and allocates about 17 KiB per list request, so at 100 it collected
-// some 40 times a second under load. 150 collects a third less often for a few MiB more peak
-// RSS; 200 saved little more CPU and took the peak RSS to 47 MiB, near the 50 MB budget (bench,
-// README's Performance). GOGC, read by the Go runtime itself, still decides when it is set.
+// DefaultGCPercent replaces Go's GOGC=100 when GOGC is not set. The service keeps a small live
+// heap and allocates little per request, so at 100 it collected many times a second under load.
+// 150 collects a third less often for a little more peak RSS; 200 saved little more CPU and
+// took the peak RSS close to the memory budget (bench, README's Performance). GOGC, read by the
+// Go runtime itself, still decides when it is set.
 const DefaultGCPercent = 150
 
 // MinSecretBytes is the shortest BETTER_AUTH_SECRET accepted: HS256 with a shorter key is
 // brute-forceable.
 const MinSecretBytes = 32
 
-// Config is every setting the service uses.
+// Config is every setting the service uses. A field with an envconfig tag is read from that
+// variable (default: its default tag); the others are computed from them by Load.
 type Config struct {
-	// DatabaseURL is a PostgreSQL URL or key=value string.
-	DatabaseURL string
+	// DatabaseURL is a PostgreSQL URL or key=value string; DevDatabaseURL when unset.
+	DatabaseURL string `envconfig:"DATABASE_URL"`
 	// DatabaseIsDevDefault is true when DATABASE_URL was unset and DevDatabaseURL is used;
 	// only then may the service create its database.
 	DatabaseIsDevDefault bool
 	// MigrationDatabaseURL is where migrations run: a direct (unpooled) connection, since
 	// they take a session advisory lock that a transaction-mode pooler cannot keep.
-	MigrationDatabaseURL string
+	MigrationDatabaseURL string `envconfig:"MIGRATION_DATABASE_URL"`
 	// MigrateOnStart runs the migrations before serving.
-	MigrateOnStart bool
+	MigrateOnStart bool `envconfig:"MIGRATE_ON_START" default:"true"`
 	// DBConnectTimeout bounds how long start-up keeps retrying an unreachable database.
-	DBConnectTimeout time.Duration
+	DBConnectTimeout time.Duration `envconfig:"DB_CONNECT_TIMEOUT" default:"30s"`
 	// DBQueryExecMode is pgx's query exec mode ("" picks one from the URL: see postgres.Open).
-	DBQueryExecMode string
+	DBQueryExecMode string `envconfig:"DB_QUERY_EXEC_MODE"`
 	// DBStatementTimeout is PostgreSQL's statement_timeout for the pool's sessions.
-	DBStatementTimeout time.Duration
+	DBStatementTimeout time.Duration `envconfig:"DB_STATEMENT_TIMEOUT" default:"5s"`
 	// DBMaxConns caps the pool (0: four per CPU).
-	DBMaxConns int32
+	DBMaxConns int32 `envconfig:"DB_MAX_CONNS" default:"0"`
+	// DBPooler is what sits between the service and PostgreSQL: "transaction" for a
+	// transaction-mode pooler (PgBouncer, Supavisor), "none" for a direct connection or a
+	// session pooler, "auto" to decide from the host name and the server's answers.
+	DBPooler string `envconfig:"DB_POOLER" default:"auto"`
 
 	Auth Auth
 
-	Addr            string
-	LogLevel        slog.Level
-	MaxBodyBytes    int64
-	MaxHeaderBytes  int
-	RequestTimeout  time.Duration
-	ShutdownTimeout time.Duration
+	Addr            string        `envconfig:"ADDR" default:":8080"`
+	LogLevel        slog.Level    `envconfig:"LOG_LEVEL" default:"info"`
+	MaxBodyBytes    int64         `envconfig:"MAX_BODY_BYTES" default:"1048576"`
+	MaxHeaderBytes  int           `envconfig:"MAX_HEADER_BYTES" default:"32768"`
+	RequestTimeout  time.Duration `envconfig:"REQUEST_TIMEOUT" default:"10s"`
+	ShutdownTimeout time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"15s"`
 
 	// RateLimit is each user's token bucket; a zero Rate turns limiting off.
 	RateLimit RateLimit
 	// RedisURL, when set, keeps the rate-limit buckets in Redis, shared by every instance.
-	RedisURL string
+	RedisURL string `envconfig:"REDIS_URL"`
 	// CORSAllowedOrigins are the exact origins browsers may call the API from.
-	CORSAllowedOrigins []string
+	CORSAllowedOrigins []string `envconfig:"CORS_ALLOWED_ORIGINS"`
 	// Metrics serves /metrics and records what it reports.
-	Metrics bool
+	Metrics bool `envconfig:"METRICS_ENABLED" default:"true"`
 	// PprofAddr, when set, serves Go's profiler (net/http/pprof) there; keep it on localhost.
-	PprofAddr string
+	PprofAddr string `envconfig:"PPROF_ADDR"`
 	// GCPercent is the garbage collector's target (debug.SetGCPercent) when GOGC is unset;
 	// 0 when it is set, the Go runtime having applied it already.
 	GCPercent int
@@ -89,27 +97,27 @@ type Config struct {
 // Auth is how bearer tokens are verified: with the shared Secret (HS256), with the keys at
 // JWKSURL (Better Auth's jwt plugin), or both.
 type Auth struct {
-	Secret Secret
+	Secret Secret `envconfig:"BETTER_AUTH_SECRET"`
 	// SecretGenerated is true when --dev made up a secret for this run.
 	SecretGenerated bool
 	// Issuer and Audience are JWT_ISSUER and JWT_AUDIENCE: checked on every token when set.
-	Issuer   string
-	Audience string
-	Leeway   time.Duration
+	Issuer   string        `envconfig:"JWT_ISSUER"`
+	Audience string        `envconfig:"JWT_AUDIENCE"`
+	Leeway   time.Duration `envconfig:"JWT_LEEWAY" default:"30s"`
 
 	// JWKSURL is JWKS_URL, or BETTER_AUTH_URL + /api/auth/jwks; "" means no JWKS mode.
-	JWKSURL string
+	JWKSURL string `envconfig:"JWKS_URL"`
 	// KeysIssuer and KeysAudience are what JWKS-signed tokens must carry: JWT_ISSUER and
 	// JWT_AUDIENCE when set, else BETTER_AUTH_URL (Better Auth's defaults).
 	KeysIssuer   string
 	KeysAudience string
 	// JWKSRefresh, JWKSMinRefetch and JWKSFetchTimeout tune the key cache.
-	JWKSRefresh      time.Duration
-	JWKSMinRefetch   time.Duration
-	JWKSFetchTimeout time.Duration
+	JWKSRefresh      time.Duration `envconfig:"JWKS_REFRESH_INTERVAL" default:"5m"`
+	JWKSMinRefetch   time.Duration `envconfig:"JWKS_MIN_REFETCH_INTERVAL" default:"10s"`
+	JWKSFetchTimeout time.Duration `envconfig:"JWKS_FETCH_TIMEOUT" default:"5s"`
 }
 
-// Tracing is OpenTelemetry tracing, from the standard OTEL_* variables.
+// Tracing is OpenTelemetry tracing, computed from the standard OTEL_* variables.
 type Tracing struct {
 	// Endpoint is the OTLP/HTTP URL spans are posted to (".../v1/traces"); "" means no tracing.
 	Endpoint string
@@ -122,8 +130,8 @@ type Tracing struct {
 
 // RateLimit is a token bucket per user: Burst requests at once, refilled at RPS per second.
 type RateLimit struct {
-	RPS   float64
-	Burst int
+	RPS   float64 `envconfig:"RATE_LIMIT_RPS" default:"20"`
+	Burst int     `envconfig:"RATE_LIMIT_BURST" default:"40"`
 }
 
 // Secret is key material. It never prints, so it cannot leak into a log by accident.
@@ -134,44 +142,24 @@ func (Secret) GoString() string             { return "[redacted]" }
 func (Secret) LogValue() slog.Value         { return slog.StringValue("[redacted]") }
 func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
 
-// env is the raw environment. Everything is read as text and converted in Load, so that a
-// bad value does not hide the ones after it.
-type env struct {
-	DatabaseURL          string `envconfig:"DATABASE_URL"`
-	MigrationDatabaseURL string `envconfig:"MIGRATION_DATABASE_URL"`
-	MigrateOnStart       string `envconfig:"MIGRATE_ON_START" default:"true"`
-	DBConnectTimeout     string `envconfig:"DB_CONNECT_TIMEOUT" default:"30s"`
-	DBQueryExecMode      string `envconfig:"DB_QUERY_EXEC_MODE"`
-	DBStatementTimeout   string `envconfig:"DB_STATEMENT_TIMEOUT" default:"5s"`
-	DBMaxConns           string `envconfig:"DB_MAX_CONNS" default:"0"`
-	Secret               string `envconfig:"BETTER_AUTH_SECRET"`
-	BetterAuthURL        string `envconfig:"BETTER_AUTH_URL"`
-	JWKSURL              string `envconfig:"JWKS_URL"`
-	JWKSRefresh          string `envconfig:"JWKS_REFRESH_INTERVAL" default:"5m"`
-	JWKSMinRefetch       string `envconfig:"JWKS_MIN_REFETCH_INTERVAL" default:"10s"`
-	JWKSFetchTimeout     string `envconfig:"JWKS_FETCH_TIMEOUT" default:"5s"`
-	Issuer               string `envconfig:"JWT_ISSUER"`
-	Audience             string `envconfig:"JWT_AUDIENCE"`
-	Leeway               string `envconfig:"JWT_LEEWAY" default:"30s"`
-	Addr                 string `envconfig:"ADDR" default:":8080"`
-	LogLevel             string `envconfig:"LOG_LEVEL" default:"info"`
-	MaxBodyBytes         string `envconfig:"MAX_BODY_BYTES" default:"1048576"`
-	MaxHeaderBytes       string `envconfig:"MAX_HEADER_BYTES" default:"32768"`
-	RateLimitRPS         string `envconfig:"RATE_LIMIT_RPS" default:"20"`
-	RateLimitBurst       string `envconfig:"RATE_LIMIT_BURST" default:"40"`
-	RedisURL             string `envconfig:"REDIS_URL"`
-	CORSOrigins          string `envconfig:"CORS_ALLOWED_ORIGINS"`
-	Metrics              string `envconfig:"METRICS_ENABLED" default:"true"`
-	PprofAddr            string `envconfig:"PPROF_ADDR"`
-	GOGC                 string `envconfig:"GOGC"`
-	RequestTimeout       string `envconfig:"REQUEST_TIMEOUT" default:"10s"`
-	ShutdownTimeout      string `envconfig:"SHUTDOWN_TIMEOUT" default:"15s"`
-	Environment          string `envconfig:"TASKAPI_ENV" default:"production"`
-	OTLPEndpoint         string `envconfig:"OTEL_EXPORTER_OTLP_ENDPOINT"`
-	OTLPTracesEndpoint   string `envconfig:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"`
-	ServiceName          string `envconfig:"OTEL_SERVICE_NAME" default:"taskapi"`
-	TracesSampler        string `envconfig:"OTEL_TRACES_SAMPLER"`
-	TracesSamplerArg     string `envconfig:"OTEL_TRACES_SAMPLER_ARG" default:"1.0"`
+// inputs are the variables that only feed Config's computed fields. TASKAPI_ENV and the
+// OTEL_* ones count an empty value as unset (OpenTelemetry specifies it for its variables),
+// which envconfig's default tag cannot say: it applies only to an unset variable. So they are
+// read as text and given their defaults in Load.
+type inputs struct {
+	Environment   string `envconfig:"TASKAPI_ENV"`
+	BetterAuthURL string `envconfig:"BETTER_AUTH_URL"`
+	GOGC          string `envconfig:"GOGC"`
+	OTel          otel
+}
+
+// otel is the OpenTelemetry variables that Tracing is computed from.
+type otel struct {
+	Endpoint       string `envconfig:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	TracesEndpoint string `envconfig:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"`
+	ServiceName    string `envconfig:"OTEL_SERVICE_NAME"`
+	Sampler        string `envconfig:"OTEL_TRACES_SAMPLER"`
+	SamplerArg     string `envconfig:"OTEL_TRACES_SAMPLER_ARG"`
 }
 
 // Load reads dotenvPath if it exists (variables already set win), then the environment.
@@ -182,121 +170,109 @@ func Load(dotenvPath string, dev bool) (Config, error) {
 			return Config{}, fmt.Errorf("reading %s: %w", dotenvPath, err)
 		}
 	}
-	var raw env
-	if err := envconfig.Process("", &raw); err != nil {
-		return Config{}, fmt.Errorf("reading the environment: %w", err)
-	}
-	return parse(raw, dev)
-}
+	var (
+		cfg Config
+		in  inputs
+		p   = problems{unread: map[string]string{}}
+	)
+	p.read(reflect.ValueOf(&cfg).Elem())
+	p.read(reflect.ValueOf(&in).Elem())
 
-func parse(raw env, dev bool) (Config, error) {
-	var p problems
-	cfg := Config{
-		DatabaseURL: raw.DatabaseURL,
-		Addr:        raw.Addr,
-		Auth:        Auth{Issuer: raw.Issuer, Audience: raw.Audience},
-	}
-
-	switch strings.ToLower(raw.Environment) {
+	switch strings.ToLower(in.Environment) {
 	case "development", "dev":
 		cfg.Dev = true
 	case "production", "prod", "":
 	default:
-		p.addf("TASKAPI_ENV must be development or production, not %q", raw.Environment)
+		p.addf("TASKAPI_ENV must be development or production, not %q", in.Environment)
 	}
 	cfg.Dev = cfg.Dev || dev
+	if in.GOGC == "" {
+		cfg.GCPercent = DefaultGCPercent
+	}
+	p.database(&cfg)
+	p.auth(&cfg.Auth, in.BetterAuthURL, cfg.Dev)
+	p.server(&cfg)
+	cfg.Tracing = p.tracing(in.OTel)
 
-	if cfg.DatabaseURL == "" {
-		cfg.DatabaseURL, cfg.DatabaseIsDevDefault = DevDatabaseURL, true
-	} else if _, err := pgconn.ParseConfig(cfg.DatabaseURL); err != nil {
+	if len(p.list) > 0 {
+		return Config{}, errors.New("invalid configuration:\n  - " + strings.Join(p.list, "\n  - "))
+	}
+	return cfg, nil
+}
+
+func (p *problems) database(c *Config) {
+	if c.DatabaseURL == "" {
+		c.DatabaseURL, c.DatabaseIsDevDefault = DevDatabaseURL, true
+	} else if _, err := pgconn.ParseConfig(c.DatabaseURL); err != nil {
 		// pgconn's message can quote the URL, password included, so it is not repeated.
 		p.addf("DATABASE_URL is not a valid PostgreSQL connection string")
 	}
-	cfg.MigrationDatabaseURL = raw.MigrationDatabaseURL
-	if cfg.MigrationDatabaseURL != "" {
-		if _, err := pgconn.ParseConfig(cfg.MigrationDatabaseURL); err != nil {
+	if c.MigrationDatabaseURL != "" {
+		if _, err := pgconn.ParseConfig(c.MigrationDatabaseURL); err != nil {
 			p.addf("MIGRATION_DATABASE_URL is not a valid PostgreSQL connection string")
 		}
 	}
-	cfg.MigrateOnStart = p.bool("MIGRATE_ON_START", raw.MigrateOnStart)
-	cfg.DBConnectTimeout = p.duration("DB_CONNECT_TIMEOUT", raw.DBConnectTimeout)
-	switch raw.DBQueryExecMode {
-	case "", "cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol":
-		cfg.DBQueryExecMode = raw.DBQueryExecMode
-	default:
-		p.addf("DB_QUERY_EXEC_MODE must be cache_statement, cache_describe, describe_exec, exec or simple_protocol, not %q", raw.DBQueryExecMode)
-	}
-	cfg.DBStatementTimeout = p.durationOrZero("DB_STATEMENT_TIMEOUT", raw.DBStatementTimeout)
-	cfg.DBMaxConns = int32(p.count("DB_MAX_CONNS", raw.DBMaxConns, 0, 10000))
+	p.check("MIGRATE_ON_START", true, "true or false", c.MigrateOnStart)
+	p.positive("DB_CONNECT_TIMEOUT", c.DBConnectTimeout)
+	p.check("DB_QUERY_EXEC_MODE",
+		slices.Contains([]string{"", "cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"}, c.DBQueryExecMode),
+		"cache_statement, cache_describe, describe_exec, exec or simple_protocol", c.DBQueryExecMode)
+	p.notNegative("DB_STATEMENT_TIMEOUT", c.DBStatementTimeout)
+	p.count("DB_MAX_CONNS", int(c.DBMaxConns), 0, 10000)
+	p.check("DB_POOLER", slices.Contains([]string{"auto", "none", "transaction"}, c.DBPooler),
+		"auto, none or transaction", c.DBPooler)
+}
 
-	betterAuth := strings.TrimRight(raw.BetterAuthURL, "/")
-	if betterAuth != "" && !isHTTPURL(betterAuth) {
-		p.addf("BETTER_AUTH_URL must be the http(s) base URL of Better Auth, not %q", raw.BetterAuthURL)
+func (p *problems) auth(a *Auth, betterAuthURL string, dev bool) {
+	base := strings.TrimRight(betterAuthURL, "/")
+	p.check("BETTER_AUTH_URL", base == "" || isHTTPURL(base), "the http(s) base URL of Better Auth", betterAuthURL)
+	p.check("JWKS_URL", a.JWKSURL == "" || isHTTPURL(a.JWKSURL), "an http(s) URL", a.JWKSURL)
+	if a.JWKSURL == "" && base != "" {
+		a.JWKSURL = base + "/api/auth/jwks"
 	}
-	cfg.Auth.JWKSURL = raw.JWKSURL
-	if cfg.Auth.JWKSURL == "" && betterAuth != "" {
-		cfg.Auth.JWKSURL = betterAuth + "/api/auth/jwks"
-	}
-	if raw.JWKSURL != "" && !isHTTPURL(raw.JWKSURL) {
-		p.addf("JWKS_URL must be an http(s) URL, not %q", raw.JWKSURL)
-	}
-	cfg.Auth.KeysIssuer, cfg.Auth.KeysAudience = firstOf(raw.Issuer, betterAuth), firstOf(raw.Audience, betterAuth)
-	cfg.Auth.JWKSRefresh = p.duration("JWKS_REFRESH_INTERVAL", raw.JWKSRefresh)
-	cfg.Auth.JWKSMinRefetch = p.durationOrZero("JWKS_MIN_REFETCH_INTERVAL", raw.JWKSMinRefetch)
-	cfg.Auth.JWKSFetchTimeout = p.duration("JWKS_FETCH_TIMEOUT", raw.JWKSFetchTimeout)
+	a.KeysIssuer, a.KeysAudience = cmp.Or(a.Issuer, base), cmp.Or(a.Audience, base)
+	p.positive("JWKS_REFRESH_INTERVAL", a.JWKSRefresh)
+	p.notNegative("JWKS_MIN_REFETCH_INTERVAL", a.JWKSMinRefetch)
+	p.positive("JWKS_FETCH_TIMEOUT", a.JWKSFetchTimeout)
+	p.notNegative("JWT_LEEWAY", a.Leeway)
 
 	switch {
-	case raw.Secret != "":
-		cfg.Auth.Secret = Secret(raw.Secret)
-		if len(cfg.Auth.Secret) < MinSecretBytes {
-			p.addf("BETTER_AUTH_SECRET must be at least %d bytes, it has %d", MinSecretBytes, len(cfg.Auth.Secret))
+	case len(a.Secret) > 0:
+		if len(a.Secret) < MinSecretBytes {
+			p.addf("BETTER_AUTH_SECRET must be at least %d bytes, it has %d", MinSecretBytes, len(a.Secret))
 		}
-	case cfg.Auth.JWKSURL != "": // asymmetric keys only
-	case cfg.Dev:
-		cfg.Auth.Secret, cfg.Auth.SecretGenerated = randomSecret(), true
+	case a.JWKSURL != "": // asymmetric keys only
+		a.Secret = nil // set but empty is no secret
+	case dev:
+		a.Secret, a.SecretGenerated = randomSecret(), true
 	default:
 		p.addf("BETTER_AUTH_SECRET (at least %d bytes) or BETTER_AUTH_URL is required (or run with --dev to generate a secret)", MinSecretBytes)
 	}
-	cfg.Auth.Leeway = p.durationOrZero("JWT_LEEWAY", raw.Leeway)
+}
 
-	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
-		p.addf("ADDR must be host:port or :port, not %q", cfg.Addr)
-	}
-	if err := cfg.LogLevel.UnmarshalText([]byte(raw.LogLevel)); err != nil {
-		p.addf("LOG_LEVEL must be debug, info, warn or error, not %q", raw.LogLevel)
-	}
-	if n, err := strconv.ParseInt(raw.MaxBodyBytes, 10, 64); err != nil || n <= 0 {
-		p.addf("MAX_BODY_BYTES must be a positive number of bytes, not %q", raw.MaxBodyBytes)
-	} else {
-		cfg.MaxBodyBytes = n
-	}
-	cfg.MaxHeaderBytes = p.count("MAX_HEADER_BYTES", raw.MaxHeaderBytes, 1024, 1<<20)
-	cfg.RequestTimeout = p.duration("REQUEST_TIMEOUT", raw.RequestTimeout)
-	cfg.ShutdownTimeout = p.duration("SHUTDOWN_TIMEOUT", raw.ShutdownTimeout)
+func (p *problems) server(c *Config) {
+	p.check("ADDR", isHostPort(c.Addr), "host:port or :port", c.Addr)
+	p.check("LOG_LEVEL", true, "debug, info, warn or error", c.LogLevel)
+	p.check("MAX_BODY_BYTES", c.MaxBodyBytes > 0, "a positive number of bytes", c.MaxBodyBytes)
+	p.count("MAX_HEADER_BYTES", c.MaxHeaderBytes, 1024, 1<<20)
+	p.positive("REQUEST_TIMEOUT", c.RequestTimeout)
+	p.positive("SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
 
-	if rps, err := strconv.ParseFloat(raw.RateLimitRPS, 64); err != nil || rps < 0 || math.IsInf(rps, 0) || math.IsNaN(rps) {
-		p.addf("RATE_LIMIT_RPS must be a number of requests per second (0 turns limiting off), not %q", raw.RateLimitRPS)
-	} else {
-		cfg.RateLimit.RPS = rps
-	}
-	cfg.RateLimit.Burst = p.count("RATE_LIMIT_BURST", raw.RateLimitBurst, 1, 1_000_000)
-	cfg.Metrics = p.bool("METRICS_ENABLED", raw.Metrics)
-	if raw.PprofAddr != "" {
-		if _, _, err := net.SplitHostPort(raw.PprofAddr); err != nil {
-			p.addf("PPROF_ADDR must be host:port, not %q", raw.PprofAddr)
-		}
-		cfg.PprofAddr = raw.PprofAddr
-	}
-	if raw.GOGC == "" {
-		cfg.GCPercent = DefaultGCPercent
-	}
-	if raw.RedisURL != "" {
-		if _, err := url.Parse(raw.RedisURL); err != nil || !strings.HasPrefix(raw.RedisURL, "redis") {
+	rps := c.RateLimit.RPS
+	p.check("RATE_LIMIT_RPS", rps >= 0 && !math.IsInf(rps, 1), // NaN is not >= 0
+		"a number of requests per second (0 turns limiting off)", rps)
+	p.count("RATE_LIMIT_BURST", c.RateLimit.Burst, 1, 1_000_000)
+	p.check("METRICS_ENABLED", true, "true or false", c.Metrics)
+	p.check("PPROF_ADDR", c.PprofAddr == "" || isHostPort(c.PprofAddr), "host:port", c.PprofAddr)
+	if c.RedisURL != "" {
+		if _, err := url.Parse(c.RedisURL); err != nil || !strings.HasPrefix(c.RedisURL, "redis") {
 			p.addf("REDIS_URL must be a redis:// or rediss:// URL")
 		}
-		cfg.RedisURL = raw.RedisURL
 	}
-	for _, origin := range strings.Split(raw.CORSOrigins, ",") {
+
+	// envconfig splits the list on commas; the spaces around them and empty items are ours to drop.
+	var origins []string
+	for _, origin := range c.CORSAllowedOrigins {
 		origin = strings.TrimSpace(origin)
 		if origin == "" {
 			continue
@@ -305,45 +281,38 @@ func parse(raw env, dev bool) (Config, error) {
 			p.addf("CORS_ALLOWED_ORIGINS must list origins such as https://app.example.com, not %q", origin)
 			continue
 		}
-		cfg.CORSAllowedOrigins = append(cfg.CORSAllowedOrigins, origin)
+		origins = append(origins, origin)
 	}
-	cfg.Tracing = p.tracing(raw)
-
-	if len(p) > 0 {
-		return Config{}, p
-	}
-	return cfg, nil
+	c.CORSAllowedOrigins = origins
 }
 
 // tracing reads the OpenTelemetry variables as the OTel specification defines them: an empty
 // value is the same as unset, the traces endpoint is used as is, and the generic endpoint is a
 // base to which /v1/traces is appended. Endpoints are not quoted in problems: collector URLs
 // can carry credentials.
-func (p *problems) tracing(raw env) Tracing {
-	t := Tracing{ServiceName: firstOf(raw.ServiceName, "taskapi"), SampleRatio: 1}
-	if raw.OTLPEndpoint != "" && !isOTLPURL(raw.OTLPEndpoint) {
+func (p *problems) tracing(o otel) Tracing {
+	t := Tracing{ServiceName: cmp.Or(o.ServiceName, "taskapi"), SampleRatio: 1}
+	if o.Endpoint != "" && !isOTLPURL(o.Endpoint) {
 		p.addf("OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL without credentials or query, such as http://collector:4318")
 	}
-	if raw.OTLPTracesEndpoint != "" && !isOTLPURL(raw.OTLPTracesEndpoint) {
+	if o.TracesEndpoint != "" && !isOTLPURL(o.TracesEndpoint) {
 		p.addf("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL without credentials or query, such as http://collector:4318/v1/traces")
 	}
 	switch {
-	case raw.OTLPTracesEndpoint != "":
-		t.Endpoint = raw.OTLPTracesEndpoint
-	case raw.OTLPEndpoint != "":
-		if u, err := url.Parse(raw.OTLPEndpoint); err == nil {
+	case o.TracesEndpoint != "":
+		t.Endpoint = o.TracesEndpoint
+	case o.Endpoint != "":
+		if u, err := url.Parse(o.Endpoint); err == nil {
 			t.Endpoint = u.JoinPath("v1/traces").String()
 		}
 	}
 	// The sampler is fixed, so that another choice is refused rather than silently ignored.
-	if raw.TracesSampler != "" && raw.TracesSampler != "parentbased_traceidratio" {
-		p.addf("OTEL_TRACES_SAMPLER must be parentbased_traceidratio (the only sampler taskapi has; set its ratio with OTEL_TRACES_SAMPLER_ARG), not %q", raw.TracesSampler)
+	if o.Sampler != "" && o.Sampler != "parentbased_traceidratio" {
+		p.addf("OTEL_TRACES_SAMPLER must be parentbased_traceidratio (the only sampler taskapi has; set its ratio with OTEL_TRACES_SAMPLER_ARG), not %q", o.Sampler)
 	}
-	if raw.TracesSamplerArg != "" {
-		ratio, err := strconv.ParseFloat(raw.TracesSamplerArg, 64)
-		if err != nil || !(ratio >= 0 && ratio <= 1) {
-			p.addf("OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, not %q", raw.TracesSamplerArg)
-		}
+	if o.SamplerArg != "" {
+		ratio, err := strconv.ParseFloat(o.SamplerArg, 64)
+		p.check("OTEL_TRACES_SAMPLER_ARG", err == nil && ratio >= 0 && ratio <= 1, "a ratio from 0 to 1", o.SamplerArg)
 		t.SampleRatio = ratio
 	}
 	return t
@@ -361,13 +330,9 @@ func isHTTPURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
+func isHostPort(s string) bool {
+	_, _, err := net.SplitHostPort(s)
+	return err == nil
 }
 
 func randomSecret() Secret {
@@ -376,43 +341,64 @@ func randomSecret() Secret {
 	return Secret(hex.EncodeToString(b))
 }
 
-// problems collects every configuration mistake; as an error it lists them all.
-type problems []string
-
-func (p *problems) addf(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
-
-func (p problems) Error() string {
-	return "invalid configuration:\n  - " + strings.Join(p, "\n  - ")
+// problems collects every configuration mistake, so that one error can list them all.
+type problems struct {
+	list []string
+	// unread is the text of each variable that envconfig could not convert, kept for the
+	// check that says what that variable expects.
+	unread map[string]string
 }
 
-func (p *problems) duration(name, value string) time.Duration {
-	d, err := time.ParseDuration(value)
-	if err != nil || d <= 0 {
-		p.addf("%s must be a positive duration such as 30s or 2m, not %q", name, value)
+// read fills each field of the struct v that has an envconfig tag, and the fields of its
+// untagged struct fields. envconfig.Process stops at the first value it cannot convert, so it
+// is given one field at a time (a struct of just that field) and the others are still read.
+func (p *problems) read(v reflect.Value) {
+	for i := range v.NumField() {
+		field, f := v.Field(i), v.Type().Field(i)
+		name := f.Tag.Get("envconfig")
+		switch {
+		case name != "":
+			one := reflect.New(reflect.StructOf([]reflect.StructField{{Name: f.Name, Type: f.Type, Tag: f.Tag}}))
+			if err := envconfig.Process("", one.Interface()); err != nil {
+				// With one field and none required, converting its value is all that can fail.
+				p.unread[name] = err.(*envconfig.ParseError).Value
+				continue
+			}
+			field.Set(one.Elem().Field(0))
+		case f.Type.Kind() == reflect.Struct:
+			p.read(field)
+		}
 	}
-	return d
 }
 
-func (p *problems) durationOrZero(name, value string) time.Duration {
-	d, err := time.ParseDuration(value)
-	if err != nil || d < 0 {
-		p.addf("%s must be a duration such as 0s or 30s, not %q", name, value)
-	}
-	return d
+func (p *problems) addf(format string, args ...any) {
+	p.list = append(p.list, fmt.Sprintf(format, args...))
 }
 
-func (p *problems) count(name, value string, low, high int) int {
-	n, err := strconv.Atoi(value)
-	if err != nil || n < low || n > high {
-		p.addf("%s must be a whole number from %d to %d, not %q", name, low, high, value)
+// check reports the variable name, saying what it expects, when its value could not be
+// converted or is not ok (ok is true where any value that converts will do). value is quoted,
+// so it must never be a secret or a URL that may carry a password (the database, Redis and
+// collector URLs).
+func (p *problems) check(name string, ok bool, expected string, value any) {
+	text, unread := p.unread[name]
+	switch {
+	case unread:
+	case ok:
+		return
+	default:
+		text = fmt.Sprint(value)
 	}
-	return n
+	p.addf("%s must be %s, not %q", name, expected, text)
 }
 
-func (p *problems) bool(name, value string) bool {
-	b, err := strconv.ParseBool(value)
-	if err != nil {
-		p.addf("%s must be true or false, not %q", name, value)
-	}
-	return b
+func (p *problems) positive(name string, d time.Duration) {
+	p.check(name, d > 0, "a positive duration such as 30s or 2m", d)
+}
+
+func (p *problems) notNegative(name string, d time.Duration) {
+	p.check(name, d >= 0, "a duration such as 0s or 30s", d)
+}
+
+func (p *problems) count(name string, n, low, high int) {
+	p.check(name, low <= n && n <= high, fmt.Sprintf("a whole number from %d to %d", low, high), n)
 }

@@ -6,74 +6,174 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
-// defaults is the raw environment with nothing set but a valid secret: every field at its
-// default tag, as envconfig would fill it.
-func defaults() env {
-	var raw env
-	v := reflect.ValueOf(&raw).Elem()
-	for i := range v.NumField() {
-		v.Field(i).SetString(v.Type().Field(i).Tag.Get("default"))
-	}
-	raw.Secret = strings.Repeat("s", 32)
-	return raw
-}
+var secret = strings.Repeat("s", 32)
 
-func TestParse(t *testing.T) {
-	cfg, err := parse(defaults(), false)
-	if err != nil {
-		t.Fatal(err)
+// setenv leaves only vars set among the variables Load reads, whatever the machine's
+// environment holds; everything is restored after the test.
+func setenv(t *testing.T, vars map[string]string) {
+	t.Helper()
+	for name := range variables() {
+		t.Setenv(name, "") // registers the restore
+		os.Unsetenv(name)
 	}
-	if cfg.DatabaseURL != DevDatabaseURL || !cfg.DatabaseIsDevDefault || cfg.Addr != ":8080" || cfg.MaxBodyBytes != 1<<20 ||
-		cfg.LogLevel != slog.LevelInfo || cfg.Auth.Leeway != 30*time.Second || cfg.Dev || !cfg.MigrateOnStart ||
-		cfg.GCPercent != DefaultGCPercent {
-		t.Errorf("defaults: %+v", cfg)
-	}
-
-	raw := defaults()
-	raw.DatabaseURL = "postgres://u:pw@db.example.com/app?sslmode=require&channel_binding=require"
-	raw.LogLevel = "DEBUG"
-	raw.Leeway = "0s"
-	raw.CORSOrigins = "https://app.example.com, http://localhost:3000"
-	raw.RateLimitRPS = "0"
-	raw.DBQueryExecMode = "simple_protocol"
-	raw.GOGC = "off" // the runtime's to apply, not ours
-	cfg, err = parse(raw, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.DatabaseIsDevDefault || cfg.LogLevel != slog.LevelDebug || cfg.Auth.Leeway != 0 || cfg.RateLimit.RPS != 0 ||
-		cfg.DBQueryExecMode != "simple_protocol" || cfg.GCPercent != 0 || strings.Join(cfg.CORSAllowedOrigins, " ") != "https://app.example.com http://localhost:3000" {
-		t.Errorf("explicit values: %+v", cfg)
+	for name, value := range vars {
+		t.Setenv(name, value)
 	}
 }
 
-func TestParseNamesEveryProblem(t *testing.T) {
-	raw := defaults()
-	raw.Secret = "short"
-	raw.MaxBodyBytes = "-1"
-	raw.LogLevel = "loud"
-	raw.Addr = "localhost"
-	raw.RequestTimeout = "0s"
-	raw.ShutdownTimeout = "forever"
-	raw.Leeway = "-5s"
-	raw.MigrateOnStart = "maybe"
-	raw.Environment = "staging"
-	raw.DatabaseURL = "postgres://u:hunter2@[::1"
-	raw.RateLimitRPS = "fast"
-	raw.RateLimitBurst = "0"
-	raw.DBQueryExecMode = "turbo"
-	raw.CORSOrigins = "https://ok.example.com, app.example.com"
-	raw.RedisURL = "http://cache"
-	raw.MaxHeaderBytes = "1"
-	raw.DBMaxConns = "-3"
-	raw.OTLPEndpoint = "collector:4318"
-	raw.TracesSamplerArg = "all"
-	_, err := parse(raw, false)
+// variables maps each variable Load reads to the type it is read as, from the same tags.
+func variables() map[string]reflect.Type {
+	vars := map[string]reflect.Type{}
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if name := f.Tag.Get("envconfig"); name != "" {
+				vars[name] = f.Type
+			} else if f.Type.Kind() == reflect.Struct {
+				walk(f.Type)
+			}
+		}
+	}
+	walk(reflect.TypeFor[Config]())
+	walk(reflect.TypeFor[inputs]())
+	return vars
+}
+
+// problemLines is the error's list of problems, one per line.
+func problemLines(err error) []string {
+	return strings.Split(strings.TrimPrefix(err.Error(), "invalid configuration:\n  - "), "\n  - ")
+}
+
+func TestLoadDefaults(t *testing.T) {
+	want := Config{
+		DatabaseURL: DevDatabaseURL, DatabaseIsDevDefault: true, MigrateOnStart: true,
+		DBConnectTimeout: 30 * time.Second, DBStatementTimeout: 5 * time.Second, DBPooler: "auto",
+		Auth: Auth{
+			Secret: Secret(secret), Leeway: 30 * time.Second,
+			JWKSRefresh: 5 * time.Minute, JWKSMinRefetch: 10 * time.Second, JWKSFetchTimeout: 5 * time.Second,
+		},
+		Addr: ":8080", LogLevel: slog.LevelInfo, MaxBodyBytes: 1 << 20, MaxHeaderBytes: 32768,
+		RequestTimeout: 10 * time.Second, ShutdownTimeout: 15 * time.Second,
+		RateLimit: RateLimit{RPS: 20, Burst: 40}, Metrics: true, GCPercent: DefaultGCPercent,
+		Tracing: Tracing{ServiceName: "taskapi", SampleRatio: 1},
+	}
+	setenv(t, map[string]string{"BETTER_AUTH_SECRET": secret})
+	cfg, err := Load("", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("defaults:\n%+v\nwant\n%+v", cfg, want)
+	}
+
+	// An empty value is the same as unset for these, as it always was.
+	empty := map[string]string{"BETTER_AUTH_SECRET": secret}
+	for _, name := range []string{"DATABASE_URL", "MIGRATION_DATABASE_URL", "DB_QUERY_EXEC_MODE", "BETTER_AUTH_URL",
+		"JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "REDIS_URL", "CORS_ALLOWED_ORIGINS", "PPROF_ADDR", "GOGC", "TASKAPI_ENV",
+		"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER",
+		"OTEL_TRACES_SAMPLER_ARG"} {
+		empty[name] = ""
+	}
+	setenv(t, empty)
+	cfg, err = Load("", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("set but empty:\n%+v\nwant\n%+v", cfg, want)
+	}
+}
+
+func TestLoadAcceptsWhatTheREADMESays(t *testing.T) {
+	var (
+		dev      = func(c Config) any { return c.Dev }
+		level    = func(c Config) any { return c.LogLevel }
+		execMode = func(c Config) any { return c.DBQueryExecMode }
+		pooler   = func(c Config) any { return c.DBPooler }
+	)
+	for _, tc := range []struct {
+		name, value string
+		got         func(Config) any
+		want        any
+	}{
+		{"TASKAPI_ENV", "development", dev, true},
+		{"TASKAPI_ENV", "dev", dev, true},
+		{"TASKAPI_ENV", "Production", dev, false},
+		{"TASKAPI_ENV", "prod", dev, false},
+		{"LOG_LEVEL", "DEBUG", level, slog.LevelDebug},
+		{"LOG_LEVEL", "Warn", level, slog.LevelWarn},
+		{"LOG_LEVEL", "error", level, slog.LevelError},
+		{"DB_QUERY_EXEC_MODE", "cache_statement", execMode, "cache_statement"},
+		{"DB_QUERY_EXEC_MODE", "cache_describe", execMode, "cache_describe"},
+		{"DB_QUERY_EXEC_MODE", "describe_exec", execMode, "describe_exec"},
+		{"DB_QUERY_EXEC_MODE", "exec", execMode, "exec"},
+		{"DB_QUERY_EXEC_MODE", "simple_protocol", execMode, "simple_protocol"},
+		{"DB_POOLER", "auto", pooler, "auto"},
+		{"DB_POOLER", "none", pooler, "none"},
+		{"DB_POOLER", "transaction", pooler, "transaction"},
+		{"DATABASE_URL", "postgres://u:pw@db.example.com/app?sslmode=require&channel_binding=require",
+			func(c Config) any { return c.DatabaseIsDevDefault }, false},
+		{"DB_STATEMENT_TIMEOUT", "0s", func(c Config) any { return c.DBStatementTimeout }, time.Duration(0)},
+		{"JWT_LEEWAY", "0s", func(c Config) any { return c.Auth.Leeway }, time.Duration(0)},
+		{"JWKS_MIN_REFETCH_INTERVAL", "0s", func(c Config) any { return c.Auth.JWKSMinRefetch }, time.Duration(0)},
+		{"DB_CONNECT_TIMEOUT", "2m", func(c Config) any { return c.DBConnectTimeout }, 2 * time.Minute},
+		{"DB_MAX_CONNS", "10000", func(c Config) any { return c.DBMaxConns }, int32(10000)},
+		{"MAX_BODY_BYTES", "4096", func(c Config) any { return c.MaxBodyBytes }, int64(4096)},
+		{"MAX_HEADER_BYTES", "1024", func(c Config) any { return c.MaxHeaderBytes }, 1024},
+		{"RATE_LIMIT_RPS", "0", func(c Config) any { return c.RateLimit.RPS }, 0.0}, // limiting off
+		{"RATE_LIMIT_RPS", "2.5", func(c Config) any { return c.RateLimit.RPS }, 2.5},
+		{"RATE_LIMIT_BURST", "1", func(c Config) any { return c.RateLimit.Burst }, 1},
+		{"MIGRATE_ON_START", "false", func(c Config) any { return c.MigrateOnStart }, false},
+		{"METRICS_ENABLED", "0", func(c Config) any { return c.Metrics }, false},
+		{"GOGC", "off", func(c Config) any { return c.GCPercent }, 0}, // the runtime's to apply, not ours
+		{"CORS_ALLOWED_ORIGINS", "https://app.example.com, http://localhost:3000,",
+			func(c Config) any { return strings.Join(c.CORSAllowedOrigins, " ") }, "https://app.example.com http://localhost:3000"},
+		{"REDIS_URL", "rediss://cache.example.com:6380/0", func(c Config) any { return c.RedisURL }, "rediss://cache.example.com:6380/0"},
+		{"PPROF_ADDR", "127.0.0.1:6060", func(c Config) any { return c.PprofAddr }, "127.0.0.1:6060"},
+	} {
+		setenv(t, map[string]string{"BETTER_AUTH_SECRET": secret, tc.name: tc.value})
+		cfg, err := Load("", false)
+		if err != nil {
+			t.Errorf("%s=%s: %v", tc.name, tc.value, err)
+			continue
+		}
+		if got := tc.got(cfg); got != tc.want {
+			t.Errorf("%s=%s: got %v, want %v", tc.name, tc.value, got, tc.want)
+		}
+	}
+}
+
+func TestLoadNamesEveryProblem(t *testing.T) {
+	setenv(t, map[string]string{
+		"BETTER_AUTH_SECRET":          "short",
+		"MAX_BODY_BYTES":              "-1",
+		"LOG_LEVEL":                   "loud",
+		"ADDR":                        "localhost",
+		"REQUEST_TIMEOUT":             "0s",
+		"SHUTDOWN_TIMEOUT":            "forever",
+		"JWT_LEEWAY":                  "-5s",
+		"MIGRATE_ON_START":            "maybe",
+		"TASKAPI_ENV":                 "staging",
+		"DATABASE_URL":                "postgres://u:hunter2@[::1",
+		"RATE_LIMIT_RPS":              "fast",
+		"RATE_LIMIT_BURST":            "0",
+		"DB_QUERY_EXEC_MODE":          "turbo",
+		"CORS_ALLOWED_ORIGINS":        "https://ok.example.com, app.example.com",
+		"REDIS_URL":                   "http://cache",
+		"MAX_HEADER_BYTES":            "1",
+		"DB_MAX_CONNS":                "-3",
+		"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318",
+		"OTEL_TRACES_SAMPLER_ARG":     "all",
+		"DB_POOLER":                   "pgcat",
+	})
+	_, err := Load("", false)
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -81,13 +181,93 @@ func TestParseNamesEveryProblem(t *testing.T) {
 	for _, name := range []string{"BETTER_AUTH_SECRET", "MAX_BODY_BYTES", "LOG_LEVEL", "ADDR", "REQUEST_TIMEOUT",
 		"SHUTDOWN_TIMEOUT", "JWT_LEEWAY", "MIGRATE_ON_START", "TASKAPI_ENV", "DATABASE_URL", "RATE_LIMIT_RPS",
 		"RATE_LIMIT_BURST", "DB_QUERY_EXEC_MODE", "CORS_ALLOWED_ORIGINS", "REDIS_URL", "MAX_HEADER_BYTES", "DB_MAX_CONNS",
-		"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER_ARG"} {
+		"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER_ARG", "DB_POOLER"} {
 		if !strings.Contains(msg, name) {
 			t.Errorf("the error does not name %s:\n%s", name, msg)
 		}
 	}
 	if strings.Contains(msg, "hunter2") || strings.Contains(msg, "short\"") {
 		t.Errorf("the error leaks a secret:\n%s", msg)
+	}
+}
+
+func TestOneErrorSaysWhatEachBadValueShouldBe(t *testing.T) {
+	setenv(t, map[string]string{
+		"BETTER_AUTH_SECRET":      secret,
+		"DB_MAX_CONNS":            "many",
+		"REQUEST_TIMEOUT":         "soon",
+		"MAX_BODY_BYTES":          "-1",
+		"LOG_LEVEL":               "loud",
+		"DB_POOLER":               "pgcat",
+		"MIGRATE_ON_START":        "maybe",
+		"METRICS_ENABLED":         "",
+		"RATE_LIMIT_RPS":          "-2",
+		"RATE_LIMIT_BURST":        "lots",
+		"MAX_HEADER_BYTES":        "2000000",
+		"JWKS_FETCH_TIMEOUT":      "0s",
+		"DB_STATEMENT_TIMEOUT":    "-1s",
+		"OTEL_TRACES_SAMPLER_ARG": "2",
+		"TASKAPI_ENV":             "staging",
+	})
+	_, err := Load("", false)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := []string{
+		`TASKAPI_ENV must be development or production, not "staging"`,
+		`MIGRATE_ON_START must be true or false, not "maybe"`,
+		`DB_STATEMENT_TIMEOUT must be a duration such as 0s or 30s, not "-1s"`,
+		`DB_MAX_CONNS must be a whole number from 0 to 10000, not "many"`,
+		`DB_POOLER must be auto, none or transaction, not "pgcat"`,
+		`JWKS_FETCH_TIMEOUT must be a positive duration such as 30s or 2m, not "0s"`,
+		`LOG_LEVEL must be debug, info, warn or error, not "loud"`,
+		`MAX_BODY_BYTES must be a positive number of bytes, not "-1"`,
+		`MAX_HEADER_BYTES must be a whole number from 1024 to 1048576, not "2000000"`,
+		`REQUEST_TIMEOUT must be a positive duration such as 30s or 2m, not "soon"`,
+		`RATE_LIMIT_RPS must be a number of requests per second (0 turns limiting off), not "-2"`,
+		`RATE_LIMIT_BURST must be a whole number from 1 to 1000000, not "lots"`,
+		`METRICS_ENABLED must be true or false, not ""`, // set but empty is not unset for a typed value
+		`OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, not "2"`,
+	}
+	got := problemLines(err)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("problems:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Every variable that is not text can hold a value that does not convert; each is reported,
+// once, with what it expects (a check in Load claims it).
+func TestEveryUnconvertibleValueIsNamed(t *testing.T) {
+	vars := map[string]string{"BETTER_AUTH_SECRET": secret}
+	for name, typ := range variables() {
+		if k := typ.Kind(); k != reflect.String && k != reflect.Slice {
+			vars[name] = "?"
+		}
+	}
+	setenv(t, vars)
+	_, err := Load("", false)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	lines := problemLines(err)
+	for name, value := range vars {
+		if value != "?" {
+			continue
+		}
+		n := 0
+		for _, line := range lines {
+			if strings.HasPrefix(line, name+" must be ") && strings.HasSuffix(line, `, not "?"`) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s is named %d times:\n%s", name, n, strings.Join(lines, "\n"))
+		}
+	}
+	if len(lines) != len(vars)-1 {
+		t.Errorf("%d problems for %d bad values:\n%s", len(lines), len(vars)-1, strings.Join(lines, "\n"))
 	}
 }
 
@@ -108,13 +288,14 @@ func TestSecret(t *testing.T) {
 		{secret: "", betterAuth: "https://auth.example.com", ok: true}, // JWKS only
 		{secret: "", betterAuth: "auth.example.com"},                   // not a URL
 	} {
-		raw := defaults()
-		raw.Secret = tc.secret
-		raw.BetterAuthURL = tc.betterAuth
-		if tc.environment != "" {
-			raw.Environment = tc.environment
+		vars := map[string]string{}
+		for name, value := range map[string]string{"BETTER_AUTH_SECRET": tc.secret, "TASKAPI_ENV": tc.environment, "BETTER_AUTH_URL": tc.betterAuth} {
+			if value != "" {
+				vars[name] = value
+			}
 		}
-		cfg, err := parse(raw, tc.dev)
+		setenv(t, vars)
+		cfg, err := Load("", tc.dev)
 		if (err == nil) != tc.ok {
 			t.Errorf("%+v: err %v", tc, err)
 			continue
@@ -141,11 +322,7 @@ func TestDotEnvIsHonouredButTheEnvironmentWins(t *testing.T) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("BETTER_AUTH_SECRET", "")
-	os.Unsetenv("BETTER_AUTH_SECRET")
-	t.Setenv("ADDR", ":7777")
-	os.Unsetenv("LOG_LEVEL")
-	t.Cleanup(func() { os.Unsetenv("LOG_LEVEL") })
+	setenv(t, map[string]string{"ADDR": ":7777"})
 	cfg, err := Load(path, false)
 	if err != nil {
 		t.Fatal(err)
@@ -159,10 +336,8 @@ func TestDotEnvIsHonouredButTheEnvironmentWins(t *testing.T) {
 }
 
 func TestBetterAuthURLConfiguresJWKS(t *testing.T) {
-	raw := defaults()
-	raw.Secret = ""
-	raw.BetterAuthURL = "https://auth.example.com/"
-	cfg, err := parse(raw, false)
+	setenv(t, map[string]string{"BETTER_AUTH_SECRET": "", "BETTER_AUTH_URL": "https://auth.example.com/"})
+	cfg, err := Load("", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,15 +346,21 @@ func TestBetterAuthURLConfiguresJWKS(t *testing.T) {
 		a.KeysAudience != "https://auth.example.com" || a.Secret != nil || a.Issuer != "" {
 		t.Errorf("BETTER_AUTH_URL alone: %+v", a)
 	}
-	raw.JWKSURL = "https://keys.example.com/jwks.json"
-	raw.Issuer, raw.Audience = "https://issuer.example.com", "my-api"
-	raw.Secret = strings.Repeat("s", 32)
-	cfg, err = parse(raw, false)
+
+	setenv(t, map[string]string{
+		"BETTER_AUTH_SECRET": secret,
+		"BETTER_AUTH_URL":    "https://auth.example.com/",
+		"JWKS_URL":           "https://keys.example.com/jwks.json",
+		"JWT_ISSUER":         "https://issuer.example.com",
+		"JWT_AUDIENCE":       "my-api",
+	})
+	cfg, err = Load("", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a = cfg.Auth
-	if a.JWKSURL != raw.JWKSURL || a.KeysIssuer != raw.Issuer || a.KeysAudience != "my-api" || a.Secret == nil {
+	if a.JWKSURL != "https://keys.example.com/jwks.json" || a.KeysIssuer != "https://issuer.example.com" ||
+		a.KeysAudience != "my-api" || a.Secret == nil {
 		t.Errorf("overrides and both modes: %+v", a)
 	}
 }
@@ -214,10 +395,15 @@ func TestTracing(t *testing.T) {
 		{name: "ratio not a number", ratio: "half", problem: "OTEL_TRACES_SAMPLER_ARG"},
 		{name: "another sampler", sampler: "always_off", problem: "OTEL_TRACES_SAMPLER"},
 	} {
-		raw := defaults()
-		raw.OTLPEndpoint, raw.OTLPTracesEndpoint, raw.TracesSampler = tc.endpoint, tc.tracesEndpoint, tc.sampler
-		raw.ServiceName, raw.TracesSamplerArg = tc.service, tc.ratio // empty is the same as unset
-		cfg, err := parse(raw, false)
+		setenv(t, map[string]string{ // every OTEL_* variable set, empty ones too: empty is the same as unset
+			"BETTER_AUTH_SECRET":                 secret,
+			"OTEL_EXPORTER_OTLP_ENDPOINT":        tc.endpoint,
+			"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": tc.tracesEndpoint,
+			"OTEL_SERVICE_NAME":                  tc.service,
+			"OTEL_TRACES_SAMPLER":                tc.sampler,
+			"OTEL_TRACES_SAMPLER_ARG":            tc.ratio,
+		})
+		cfg, err := Load("", false)
 		if tc.problem != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.problem) {
 				t.Errorf("%s: error %v, want one naming %s", tc.name, err, tc.problem)
