@@ -1,5 +1,6 @@
 // Package taskapi holds the contract files that the binary carries: the OpenAPI document,
-// served byte for byte at /openapi.yaml, and the database migrations.
+// served byte for byte at /openapi.yaml, and the database migrations. It is the one Go file at
+// the top level because go:embed reaches only files at or below its own folder.
 package taskapi
 
 import "embed"
