@@ -51,6 +51,20 @@ func TestEveryOperationIsDocumented(t *testing.T) {
 				t.Errorf("%s lacks an operationId, summary, description or tag", name)
 			}
 			secured := op.Security == nil || len(*op.Security) > 0
+			// Every operation ignores unknown input unless asked to be strict, and may say so
+			// on any answer.
+			if slices.IndexFunc(slices.Concat(item.Parameters, op.Parameters), func(p *openapi3.ParameterRef) bool {
+				return p.Value.In == openapi3.ParameterInHeader && p.Value.Name == "Prefer"
+			}) < 0 {
+				t.Errorf("%s does not declare the Prefer header", name)
+			}
+			for code, resp := range op.Responses.Map() {
+				for _, header := range []string{"Warning", "Preference-Applied"} {
+					if resp.Value.Headers[header] == nil {
+						t.Errorf("%s %s does not declare the %s header", name, code, header)
+					}
+				}
+			}
 			for code, resp := range op.Responses.Map() {
 				if code < "400" {
 					continue

@@ -205,8 +205,9 @@ ORDER BY due_date DESC NULLS LAST, id DESC
 LIMIT @page_size;
 
 -- ToggleTaskCompleted flips completed in one statement, so two toggles never read the same
--- old value (the Phase II route PATCH /api/{user_id}/tasks/{id}/complete).
+-- old value (the Phase II routes PATCH .../tasks/{id}/complete); if_versions as in UpdateTask.
 -- name: ToggleTaskCompleted :one
 UPDATE tasks SET completed = NOT completed
 WHERE user_id = @user_id AND id = @id
+  AND (sqlc.narg(if_versions)::bigint[] IS NULL OR version = ANY (sqlc.narg(if_versions)::bigint[]))
 RETURNING *;

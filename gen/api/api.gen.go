@@ -71,6 +71,7 @@ func (e ReadinessStatus) Valid() bool {
 
 // Defines values for SortOrder.
 const (
+	SortOrderCreated        SortOrder = "created"
 	SortOrderCreatedAt      SortOrder = "created_at"
 	SortOrderDueDate        SortOrder = "due_date"
 	SortOrderMinusCreatedAt SortOrder = "-created_at"
@@ -86,6 +87,8 @@ const (
 // Valid indicates whether the value is a known member of the SortOrder enum.
 func (e SortOrder) Valid() bool {
 	switch e {
+	case SortOrderCreated:
+		return true
 	case SortOrderCreatedAt:
 		return true
 	case SortOrderDueDate:
@@ -303,7 +306,8 @@ type Readiness struct {
 // ReadinessStatus Example: ready
 type ReadinessStatus string
 
-// SortOrder A field to sort by; a leading `-` means descending.
+// SortOrder A field to sort by; a leading `-` means descending. `created` is the Phase II name for
+// `-created_at` (newest first).
 //
 // Example: -created_at
 type SortOrder string
@@ -359,10 +363,10 @@ type Task struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// TaskInput The editable fields of a task, for create (POST) and full replace (PUT). Only `title` is
-// required. Defaults for fields left out: `description` null, `completed` false,
-// `priority` medium, `due_date` null, `tags` empty. Unknown fields, including `id`,
-// `user_id` and the timestamps, are rejected with 422.
+// TaskInput The editable fields of a new task. Only `title` is required. Defaults for fields left
+// out: `description` null, `completed` false, `priority` medium, `due_date` null, `tags`
+// empty. Other fields, including `id`, `user_id` and the timestamps, are ignored and named
+// in a `Warning` header; with `Prefer: handling=strict` they are a 422.
 //
 // Example: {"priority":"high","tags":["shopping"],"title":"Buy milk"}
 type TaskInput struct {
@@ -409,9 +413,10 @@ type TaskPage struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-// TaskPatch A JSON merge patch of a task: absent fields are kept, `null` clears `description` or
-// `due_date`. `title`, `completed`, `priority` and `tags` cannot be null. Unknown fields
-// are rejected with 422.
+// TaskPatch The fields to change, for PATCH (a JSON merge patch) and PUT: absent fields are kept,
+// `null` clears `description` or `due_date`. `title`, `completed`, `priority` and `tags`
+// cannot be null. Other fields are ignored and named in a `Warning` header; with
+// `Prefer: handling=strict` they are a 422.
 //
 // Example: {"completed":true,"due_date":null}
 type TaskPatch struct {
@@ -473,13 +478,17 @@ type IfNoneMatch = string
 // Limit defines model for Limit.
 type Limit = int
 
+// Prefer defines model for Prefer.
+type Prefer = string
+
 // PriorityFilter defines model for PriorityFilter.
 type PriorityFilter string
 
 // Query defines model for Query.
 type Query = string
 
-// Sort A field to sort by; a leading `-` means descending.
+// Sort A field to sort by; a leading `-` means descending. `created` is the Phase II name for
+// `-created_at` (newest first).
 //
 // Example: -created_at
 type Sort = SortOrder
@@ -531,13 +540,21 @@ type UnsupportedMediaType = Problem
 // ValidationFailed An RFC 9457 problem detail.
 type ValidationFailed = Problem
 
-// TaskInputBody The editable fields of a task, for create (POST) and full replace (PUT). Only `title` is
-// required. Defaults for fields left out: `description` null, `completed` false,
-// `priority` medium, `due_date` null, `tags` empty. Unknown fields, including `id`,
-// `user_id` and the timestamps, are rejected with 422.
+// TaskInputBody The editable fields of a new task. Only `title` is required. Defaults for fields left
+// out: `description` null, `completed` false, `priority` medium, `due_date` null, `tags`
+// empty. Other fields, including `id`, `user_id` and the timestamps, are ignored and named
+// in a `Warning` header; with `Prefer: handling=strict` they are a 422.
 //
 // Example: {"priority":"high","tags":["shopping"],"title":"Buy milk"}
 type TaskInputBody = TaskInput
+
+// TaskUpdateBody The fields to change, for PATCH (a JSON merge patch) and PUT: absent fields are kept,
+// `null` clears `description` or `due_date`. `title`, `completed`, `priority` and `tags`
+// cannot be null. Other fields are ignored and named in a `Warning` header; with
+// `Prefer: handling=strict` they are a 422.
+//
+// Example: {"completed":true,"due_date":null}
+type TaskUpdateBody = TaskPatch
 
 // ListTasksParams defines parameters for ListTasks.
 type ListTasksParams struct {
@@ -570,6 +587,11 @@ type ListTasksParams struct {
 
 	// Cursor The `next_cursor` of the previous page. Opaque; only valid with the same sort and filters.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Prefer `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+	// that the operation does not have is then a 422 or 400 instead of being ignored, and the
+	// response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+	Prefer *Prefer `json:"Prefer,omitempty"`
 }
 
 // ListTasksParamsPriority defines parameters for ListTasks.
@@ -581,6 +603,11 @@ type CreateTaskParams struct {
 	// characters. Retrying with the same key and body replays the first response instead of
 	// creating another task.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+	// that the operation does not have is then a 422 or 400 instead of being ignored, and the
+	// response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+	Prefer *Prefer `json:"Prefer,omitempty"`
 }
 
 // DeleteTaskParams defines parameters for DeleteTask.
@@ -588,12 +615,22 @@ type DeleteTaskParams struct {
 	// IfMatch Change the task only if its current `ETag` is one of these (or `*`: it exists).
 	// A mismatch is a 412 and nothing changes.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// Prefer `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+	// that the operation does not have is then a 422 or 400 instead of being ignored, and the
+	// response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+	Prefer *Prefer `json:"Prefer,omitempty"`
 }
 
 // GetTaskParams defines parameters for GetTask.
 type GetTaskParams struct {
 	// IfNoneMatch Answer 304 without a body when the task's current `ETag` is one of these (or `*`).
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+
+	// Prefer `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+	// that the operation does not have is then a 422 or 400 instead of being ignored, and the
+	// response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+	Prefer *Prefer `json:"Prefer,omitempty"`
 }
 
 // UpdateTaskParams defines parameters for UpdateTask.
@@ -601,6 +638,11 @@ type UpdateTaskParams struct {
 	// IfMatch Change the task only if its current `ETag` is one of these (or `*`: it exists).
 	// A mismatch is a 412 and nothing changes.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// Prefer `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+	// that the operation does not have is then a 422 or 400 instead of being ignored, and the
+	// response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+	Prefer *Prefer `json:"Prefer,omitempty"`
 }
 
 // ReplaceTaskParams defines parameters for ReplaceTask.
@@ -608,6 +650,23 @@ type ReplaceTaskParams struct {
 	// IfMatch Change the task only if its current `ETag` is one of these (or `*`: it exists).
 	// A mismatch is a 412 and nothing changes.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// Prefer `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+	// that the operation does not have is then a 422 or 400 instead of being ignored, and the
+	// response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// ToggleTaskParams defines parameters for ToggleTask.
+type ToggleTaskParams struct {
+	// IfMatch Change the task only if its current `ETag` is one of these (or `*`: it exists).
+	// A mismatch is a 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// Prefer `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+	// that the operation does not have is then a 422 or 400 instead of being ignored, and the
+	// response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+	Prefer *Prefer `json:"Prefer,omitempty"`
 }
 
 // CompatListTasksParams defines parameters for CompatListTasks.
@@ -622,6 +681,55 @@ type CompatListTasksParams struct {
 
 	// Limit How many tasks at most, 1 to 100. Defaults to 100.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Prefer `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+	// that the operation does not have is then a 422 or 400 instead of being ignored, and the
+	// response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// CompatCreateTaskParams defines parameters for CompatCreateTask.
+type CompatCreateTaskParams struct {
+	// Prefer `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+	// that the operation does not have is then a 422 or 400 instead of being ignored, and the
+	// response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// CompatDeleteTaskParams defines parameters for CompatDeleteTask.
+type CompatDeleteTaskParams struct {
+	// Prefer `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+	// that the operation does not have is then a 422 or 400 instead of being ignored, and the
+	// response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// CompatGetTaskParams defines parameters for CompatGetTask.
+type CompatGetTaskParams struct {
+	// Prefer `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+	// that the operation does not have is then a 422 or 400 instead of being ignored, and the
+	// response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// CompatReplaceTaskParams defines parameters for CompatReplaceTask.
+type CompatReplaceTaskParams struct {
+	// Prefer `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+	// that the operation does not have is then a 422 or 400 instead of being ignored, and the
+	// response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// CompatToggleTaskParams defines parameters for CompatToggleTask.
+type CompatToggleTaskParams struct {
+	// IfMatch Change the task only if its current `ETag` is one of these (or `*`: it exists).
+	// A mismatch is a 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// Prefer `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+	// that the operation does not have is then a 422 or 400 instead of being ignored, and the
+	// response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+	Prefer *Prefer `json:"Prefer,omitempty"`
 }
 
 // CreateTaskJSONRequestBody defines body for CreateTask for application/json ContentType.
@@ -634,7 +742,7 @@ type UpdateTaskJSONRequestBody = TaskPatch
 type UpdateTaskApplicationMergePatchPlusJSONRequestBody = TaskPatch
 
 // ReplaceTaskJSONRequestBody defines body for ReplaceTask for application/json ContentType.
-type ReplaceTaskJSONRequestBody = TaskInput
+type ReplaceTaskJSONRequestBody = TaskPatch
 
 // CompatCreateTaskJSONRequestBody defines body for CompatCreateTask for application/json ContentType.
 //
@@ -644,7 +752,7 @@ type CompatCreateTaskJSONRequestBody = TaskInput
 // CompatReplaceTaskJSONRequestBody defines body for CompatReplaceTask for application/json ContentType.
 //
 // Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-type CompatReplaceTaskJSONRequestBody = TaskInput
+type CompatReplaceTaskJSONRequestBody = TaskPatch
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -663,9 +771,14 @@ type ServerInterface interface {
 	// UpdateTask Update some fields of a task
 	// (PATCH /api/tasks/{id})
 	UpdateTask(ctx echo.Context, id TaskId, params UpdateTaskParams) error
-	// ReplaceTask Replace a task
+	// ReplaceTask Update a task
 	// (PUT /api/tasks/{id})
 	ReplaceTask(ctx echo.Context, id TaskId, params ReplaceTaskParams) error
+	// ToggleTask Toggle a task's completion (Phase II frontends' route)
+	// (PATCH /api/tasks/{id}/complete)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ToggleTask(ctx echo.Context, id TaskId, params ToggleTaskParams) error
 	// CompatListTasks List your tasks (Phase II route)
 	// (GET /api/{user_id}/tasks)
 	//
@@ -675,27 +788,27 @@ type ServerInterface interface {
 	// (POST /api/{user_id}/tasks)
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	CompatCreateTask(ctx echo.Context, userId UserId) error
+	CompatCreateTask(ctx echo.Context, userId UserId, params CompatCreateTaskParams) error
 	// CompatDeleteTask Delete a task (Phase II route)
 	// (DELETE /api/{user_id}/tasks/{id})
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	CompatDeleteTask(ctx echo.Context, userId UserId, id TaskId) error
+	CompatDeleteTask(ctx echo.Context, userId UserId, id TaskId, params CompatDeleteTaskParams) error
 	// CompatGetTask Get a task (Phase II route)
 	// (GET /api/{user_id}/tasks/{id})
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	CompatGetTask(ctx echo.Context, userId UserId, id TaskId) error
-	// CompatReplaceTask Replace a task (Phase II route)
+	CompatGetTask(ctx echo.Context, userId UserId, id TaskId, params CompatGetTaskParams) error
+	// CompatReplaceTask Update a task (Phase II route)
 	// (PUT /api/{user_id}/tasks/{id})
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	CompatReplaceTask(ctx echo.Context, userId UserId, id TaskId) error
+	CompatReplaceTask(ctx echo.Context, userId UserId, id TaskId, params CompatReplaceTaskParams) error
 	// CompatToggleTask Toggle a task's completion (Phase II route)
 	// (PATCH /api/{user_id}/tasks/{id}/complete)
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	CompatToggleTask(ctx echo.Context, userId UserId, id TaskId) error
+	CompatToggleTask(ctx echo.Context, userId UserId, id TaskId, params CompatToggleTaskParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -772,6 +885,23 @@ func (w *ServerInterfaceWrapper) ListTasks(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Prefer, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Prefer: %s", err))
+		}
+
+		params.Prefer = &Prefer
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListTasks(ctx, params)
 	return err
@@ -799,6 +929,21 @@ func (w *ServerInterfaceWrapper) CreateTask(ctx echo.Context) error {
 		}
 
 		params.IdempotencyKey = &IdempotencyKey
+	}
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Prefer, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Prefer: %s", err))
+		}
+
+		params.Prefer = &Prefer
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -836,6 +981,21 @@ func (w *ServerInterfaceWrapper) DeleteTask(ctx echo.Context) error {
 
 		params.IfMatch = &IfMatch
 	}
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Prefer, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Prefer: %s", err))
+		}
+
+		params.Prefer = &Prefer
+	}
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.DeleteTask(ctx, id, params)
@@ -871,6 +1031,21 @@ func (w *ServerInterfaceWrapper) GetTask(ctx echo.Context) error {
 		}
 
 		params.IfNoneMatch = &IfNoneMatch
+	}
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Prefer, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Prefer: %s", err))
+		}
+
+		params.Prefer = &Prefer
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -908,6 +1083,21 @@ func (w *ServerInterfaceWrapper) UpdateTask(ctx echo.Context) error {
 
 		params.IfMatch = &IfMatch
 	}
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Prefer, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Prefer: %s", err))
+		}
+
+		params.Prefer = &Prefer
+	}
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateTask(ctx, id, params)
@@ -944,9 +1134,75 @@ func (w *ServerInterfaceWrapper) ReplaceTask(ctx echo.Context) error {
 
 		params.IfMatch = &IfMatch
 	}
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Prefer, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Prefer: %s", err))
+		}
+
+		params.Prefer = &Prefer
+	}
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ReplaceTask(ctx, id, params)
+	return err
+}
+
+// ToggleTask converts echo context to params.
+func (w *ServerInterfaceWrapper) ToggleTask(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id TaskId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ToggleTaskParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Prefer, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Prefer: %s", err))
+		}
+
+		params.Prefer = &Prefer
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ToggleTask(ctx, id, params)
 	return err
 }
 
@@ -984,6 +1240,23 @@ func (w *ServerInterfaceWrapper) CompatListTasks(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Prefer, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Prefer: %s", err))
+		}
+
+		params.Prefer = &Prefer
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CompatListTasks(ctx, userId, params)
 	return err
@@ -1000,8 +1273,28 @@ func (w *ServerInterfaceWrapper) CompatCreateTask(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CompatCreateTaskParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Prefer, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Prefer: %s", err))
+		}
+
+		params.Prefer = &Prefer
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CompatCreateTask(ctx, userId)
+	err = w.Handler.CompatCreateTask(ctx, userId, params)
 	return err
 }
 
@@ -1024,8 +1317,28 @@ func (w *ServerInterfaceWrapper) CompatDeleteTask(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CompatDeleteTaskParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Prefer, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Prefer: %s", err))
+		}
+
+		params.Prefer = &Prefer
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CompatDeleteTask(ctx, userId, id)
+	err = w.Handler.CompatDeleteTask(ctx, userId, id, params)
 	return err
 }
 
@@ -1048,8 +1361,28 @@ func (w *ServerInterfaceWrapper) CompatGetTask(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CompatGetTaskParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Prefer, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Prefer: %s", err))
+		}
+
+		params.Prefer = &Prefer
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CompatGetTask(ctx, userId, id)
+	err = w.Handler.CompatGetTask(ctx, userId, id, params)
 	return err
 }
 
@@ -1072,8 +1405,28 @@ func (w *ServerInterfaceWrapper) CompatReplaceTask(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CompatReplaceTaskParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Prefer, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Prefer: %s", err))
+		}
+
+		params.Prefer = &Prefer
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CompatReplaceTask(ctx, userId, id)
+	err = w.Handler.CompatReplaceTask(ctx, userId, id, params)
 	return err
 }
 
@@ -1096,8 +1449,43 @@ func (w *ServerInterfaceWrapper) CompatToggleTask(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CompatToggleTaskParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Prefer, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Prefer: %s", err))
+		}
+
+		params.Prefer = &Prefer
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CompatToggleTask(ctx, userId, id)
+	err = w.Handler.CompatToggleTask(ctx, userId, id, params)
 	return err
 }
 
@@ -1160,11 +1548,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/tasks/:id", wrapper.GetTask, options.OperationMiddlewares["getTask"]...)
 	router.PATCH(options.BaseURL+"/api/tasks/:id", wrapper.UpdateTask, options.OperationMiddlewares["updateTask"]...)
 	router.PUT(options.BaseURL+"/api/tasks/:id", wrapper.ReplaceTask, options.OperationMiddlewares["replaceTask"]...)
+	router.PATCH(options.BaseURL+"/api/tasks/:id/complete", wrapper.ToggleTask, options.OperationMiddlewares["toggleTask"]...)
 
 }
 
 type BadRequestResponseHeaders struct {
-	XRequestID *string
+	PreferenceApplied *string
+	Warning           *string
+	XRequestID        *string
 }
 type BadRequestApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -1173,7 +1564,9 @@ type BadRequestApplicationProblemPlusJSONResponse struct {
 }
 
 type HeadersTooLargeResponseHeaders struct {
-	XRequestID *string
+	PreferenceApplied *string
+	Warning           *string
+	XRequestID        *string
 }
 type HeadersTooLargeApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -1182,7 +1575,9 @@ type HeadersTooLargeApplicationProblemPlusJSONResponse struct {
 }
 
 type InternalErrorResponseHeaders struct {
-	XRequestID *string
+	PreferenceApplied *string
+	Warning           *string
+	XRequestID        *string
 }
 type InternalErrorApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -1191,7 +1586,9 @@ type InternalErrorApplicationProblemPlusJSONResponse struct {
 }
 
 type NotFoundResponseHeaders struct {
-	XRequestID *string
+	PreferenceApplied *string
+	Warning           *string
+	XRequestID        *string
 }
 type NotFoundApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -1200,7 +1597,9 @@ type NotFoundApplicationProblemPlusJSONResponse struct {
 }
 
 type PayloadTooLargeResponseHeaders struct {
-	XRequestID *string
+	PreferenceApplied *string
+	Warning           *string
+	XRequestID        *string
 }
 type PayloadTooLargeApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -1209,7 +1608,9 @@ type PayloadTooLargeApplicationProblemPlusJSONResponse struct {
 }
 
 type PreconditionFailedResponseHeaders struct {
-	XRequestID *string
+	PreferenceApplied *string
+	Warning           *string
+	XRequestID        *string
 }
 type PreconditionFailedApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -1218,10 +1619,12 @@ type PreconditionFailedApplicationProblemPlusJSONResponse struct {
 }
 
 type TooManyRequestsResponseHeaders struct {
-	RateLimit       *string
-	RateLimitPolicy *string
-	RetryAfter      int
-	XRequestID      *string
+	PreferenceApplied *string
+	RateLimit         *string
+	RateLimitPolicy   *string
+	RetryAfter        int
+	Warning           *string
+	XRequestID        *string
 }
 type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -1230,8 +1633,10 @@ type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 }
 
 type UnauthorizedResponseHeaders struct {
-	WWWAuthenticate string
-	XRequestID      *string
+	PreferenceApplied *string
+	WWWAuthenticate   string
+	Warning           *string
+	XRequestID        *string
 }
 type UnauthorizedApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -1240,8 +1645,10 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 }
 
 type UnavailableResponseHeaders struct {
-	RetryAfter int
-	XRequestID *string
+	PreferenceApplied *string
+	RetryAfter        int
+	Warning           *string
+	XRequestID        *string
 }
 type UnavailableApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -1250,7 +1657,9 @@ type UnavailableApplicationProblemPlusJSONResponse struct {
 }
 
 type UnsupportedMediaTypeResponseHeaders struct {
-	XRequestID *string
+	PreferenceApplied *string
+	Warning           *string
+	XRequestID        *string
 }
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -1259,7 +1668,9 @@ type UnsupportedMediaTypeApplicationProblemPlusJSONResponse struct {
 }
 
 type ValidationFailedResponseHeaders struct {
-	XRequestID *string
+	PreferenceApplied *string
+	Warning           *string
+	XRequestID        *string
 }
 type ValidationFailedApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -1275,15 +1686,29 @@ type ListTasksResponseObject interface {
 	VisitListTasksResponse(w http.ResponseWriter) error
 }
 
-type ListTasks200JSONResponse TaskPage
+type ListTasks200ResponseHeaders struct {
+	PreferenceApplied *string
+	Warning           *string
+}
+
+type ListTasks200JSONResponse struct {
+	Body    TaskPage
+	Headers ListTasks200ResponseHeaders
+}
 
 func (response ListTasks200JSONResponse) VisitListTasksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1300,6 +1725,12 @@ func (response ListTasks400ApplicationProblemPlusJSONResponse) VisitListTasksRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1319,7 +1750,13 @@ func (response ListTasks401ApplicationProblemPlusJSONResponse) VisitListTasksRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1339,6 +1776,9 @@ func (response ListTasks429ApplicationProblemPlusJSONResponse) VisitListTasksRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -1346,6 +1786,9 @@ func (response ListTasks429ApplicationProblemPlusJSONResponse) VisitListTasksRes
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1365,6 +1808,12 @@ func (response ListTasks431ApplicationProblemPlusJSONResponse) VisitListTasksRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1384,6 +1833,12 @@ func (response ListTasks500ApplicationProblemPlusJSONResponse) VisitListTasksRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1403,7 +1858,13 @@ func (response ListTasks503ApplicationProblemPlusJSONResponse) VisitListTasksRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1425,6 +1886,8 @@ type CreateTask201ResponseHeaders struct {
 	ETag               string
 	IdempotentReplayed *string
 	Location           string
+	PreferenceApplied  *string
+	Warning            *string
 }
 
 type CreateTask201JSONResponse struct {
@@ -1444,6 +1907,12 @@ func (response CreateTask201JSONResponse) VisitCreateTaskResponse(w http.Respons
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1460,6 +1929,12 @@ func (response CreateTask400ApplicationProblemPlusJSONResponse) VisitCreateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1479,7 +1954,13 @@ func (response CreateTask401ApplicationProblemPlusJSONResponse) VisitCreateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1499,6 +1980,12 @@ func (response CreateTask413ApplicationProblemPlusJSONResponse) VisitCreateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1518,6 +2005,12 @@ func (response CreateTask415ApplicationProblemPlusJSONResponse) VisitCreateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1537,6 +2030,12 @@ func (response CreateTask422ApplicationProblemPlusJSONResponse) VisitCreateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1556,6 +2055,9 @@ func (response CreateTask429ApplicationProblemPlusJSONResponse) VisitCreateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -1563,6 +2065,9 @@ func (response CreateTask429ApplicationProblemPlusJSONResponse) VisitCreateTaskR
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1582,6 +2087,12 @@ func (response CreateTask431ApplicationProblemPlusJSONResponse) VisitCreateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1601,6 +2112,12 @@ func (response CreateTask500ApplicationProblemPlusJSONResponse) VisitCreateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1620,7 +2137,13 @@ func (response CreateTask503ApplicationProblemPlusJSONResponse) VisitCreateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1638,10 +2161,22 @@ type DeleteTaskResponseObject interface {
 	VisitDeleteTaskResponse(w http.ResponseWriter) error
 }
 
+type DeleteTask204ResponseHeaders struct {
+	PreferenceApplied *string
+	Warning           *string
+}
+
 type DeleteTask204Response struct {
+	Headers DeleteTask204ResponseHeaders
 }
 
 func (response DeleteTask204Response) VisitDeleteTaskResponse(w http.ResponseWriter) error {
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -1657,6 +2192,12 @@ func (response DeleteTask400ApplicationProblemPlusJSONResponse) VisitDeleteTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1676,7 +2217,13 @@ func (response DeleteTask401ApplicationProblemPlusJSONResponse) VisitDeleteTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1696,6 +2243,12 @@ func (response DeleteTask404ApplicationProblemPlusJSONResponse) VisitDeleteTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1715,6 +2268,12 @@ func (response DeleteTask412ApplicationProblemPlusJSONResponse) VisitDeleteTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1734,6 +2293,9 @@ func (response DeleteTask429ApplicationProblemPlusJSONResponse) VisitDeleteTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -1741,6 +2303,9 @@ func (response DeleteTask429ApplicationProblemPlusJSONResponse) VisitDeleteTaskR
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1760,6 +2325,12 @@ func (response DeleteTask431ApplicationProblemPlusJSONResponse) VisitDeleteTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1779,6 +2350,12 @@ func (response DeleteTask500ApplicationProblemPlusJSONResponse) VisitDeleteTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1798,7 +2375,13 @@ func (response DeleteTask503ApplicationProblemPlusJSONResponse) VisitDeleteTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1817,7 +2400,9 @@ type GetTaskResponseObject interface {
 }
 
 type GetTask200ResponseHeaders struct {
-	ETag string
+	ETag              string
+	PreferenceApplied *string
+	Warning           *string
 }
 
 type GetTask200JSONResponse struct {
@@ -1833,13 +2418,21 @@ func (response GetTask200JSONResponse) VisitGetTaskResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type GetTask304ResponseHeaders struct {
-	ETag string
+	ETag              string
+	PreferenceApplied *string
+	Warning           *string
 }
 
 type GetTask304Response struct {
@@ -1848,6 +2441,12 @@ type GetTask304Response struct {
 
 func (response GetTask304Response) VisitGetTaskResponse(w http.ResponseWriter) error {
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	w.WriteHeader(304)
 	return nil
 }
@@ -1863,6 +2462,12 @@ func (response GetTask400ApplicationProblemPlusJSONResponse) VisitGetTaskRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1882,7 +2487,13 @@ func (response GetTask401ApplicationProblemPlusJSONResponse) VisitGetTaskRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1902,6 +2513,12 @@ func (response GetTask404ApplicationProblemPlusJSONResponse) VisitGetTaskRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1921,6 +2538,9 @@ func (response GetTask429ApplicationProblemPlusJSONResponse) VisitGetTaskRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -1928,6 +2548,9 @@ func (response GetTask429ApplicationProblemPlusJSONResponse) VisitGetTaskRespons
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1947,6 +2570,12 @@ func (response GetTask431ApplicationProblemPlusJSONResponse) VisitGetTaskRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1966,6 +2595,12 @@ func (response GetTask500ApplicationProblemPlusJSONResponse) VisitGetTaskRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -1985,7 +2620,13 @@ func (response GetTask503ApplicationProblemPlusJSONResponse) VisitGetTaskRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2006,7 +2647,9 @@ type UpdateTaskResponseObject interface {
 }
 
 type UpdateTask200ResponseHeaders struct {
-	ETag string
+	ETag              string
+	PreferenceApplied *string
+	Warning           *string
 }
 
 type UpdateTask200JSONResponse struct {
@@ -2022,6 +2665,12 @@ func (response UpdateTask200JSONResponse) VisitUpdateTaskResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2038,6 +2687,12 @@ func (response UpdateTask400ApplicationProblemPlusJSONResponse) VisitUpdateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2057,7 +2712,13 @@ func (response UpdateTask401ApplicationProblemPlusJSONResponse) VisitUpdateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2077,6 +2738,12 @@ func (response UpdateTask404ApplicationProblemPlusJSONResponse) VisitUpdateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2096,6 +2763,12 @@ func (response UpdateTask412ApplicationProblemPlusJSONResponse) VisitUpdateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2115,6 +2788,12 @@ func (response UpdateTask413ApplicationProblemPlusJSONResponse) VisitUpdateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2134,6 +2813,12 @@ func (response UpdateTask415ApplicationProblemPlusJSONResponse) VisitUpdateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2153,6 +2838,12 @@ func (response UpdateTask422ApplicationProblemPlusJSONResponse) VisitUpdateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2172,6 +2863,9 @@ func (response UpdateTask429ApplicationProblemPlusJSONResponse) VisitUpdateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -2179,6 +2873,9 @@ func (response UpdateTask429ApplicationProblemPlusJSONResponse) VisitUpdateTaskR
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2198,6 +2895,12 @@ func (response UpdateTask431ApplicationProblemPlusJSONResponse) VisitUpdateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2217,6 +2920,12 @@ func (response UpdateTask500ApplicationProblemPlusJSONResponse) VisitUpdateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2236,7 +2945,13 @@ func (response UpdateTask503ApplicationProblemPlusJSONResponse) VisitUpdateTaskR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2256,7 +2971,9 @@ type ReplaceTaskResponseObject interface {
 }
 
 type ReplaceTask200ResponseHeaders struct {
-	ETag string
+	ETag              string
+	PreferenceApplied *string
+	Warning           *string
 }
 
 type ReplaceTask200JSONResponse struct {
@@ -2272,6 +2989,12 @@ func (response ReplaceTask200JSONResponse) VisitReplaceTaskResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2288,6 +3011,12 @@ func (response ReplaceTask400ApplicationProblemPlusJSONResponse) VisitReplaceTas
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2307,7 +3036,13 @@ func (response ReplaceTask401ApplicationProblemPlusJSONResponse) VisitReplaceTas
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2327,6 +3062,12 @@ func (response ReplaceTask404ApplicationProblemPlusJSONResponse) VisitReplaceTas
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2346,6 +3087,12 @@ func (response ReplaceTask412ApplicationProblemPlusJSONResponse) VisitReplaceTas
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2365,6 +3112,12 @@ func (response ReplaceTask413ApplicationProblemPlusJSONResponse) VisitReplaceTas
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2384,6 +3137,12 @@ func (response ReplaceTask415ApplicationProblemPlusJSONResponse) VisitReplaceTas
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2403,6 +3162,12 @@ func (response ReplaceTask422ApplicationProblemPlusJSONResponse) VisitReplaceTas
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2422,6 +3187,9 @@ func (response ReplaceTask429ApplicationProblemPlusJSONResponse) VisitReplaceTas
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -2429,6 +3197,9 @@ func (response ReplaceTask429ApplicationProblemPlusJSONResponse) VisitReplaceTas
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2448,6 +3219,12 @@ func (response ReplaceTask431ApplicationProblemPlusJSONResponse) VisitReplaceTas
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2467,6 +3244,12 @@ func (response ReplaceTask500ApplicationProblemPlusJSONResponse) VisitReplaceTas
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2486,7 +3269,261 @@ func (response ReplaceTask503ApplicationProblemPlusJSONResponse) VisitReplaceTas
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleTaskRequestObject struct {
+	Id     TaskId `json:"id"`
+	Params ToggleTaskParams
+}
+
+type ToggleTaskResponseObject interface {
+	VisitToggleTaskResponse(w http.ResponseWriter) error
+}
+
+type ToggleTask200ResponseHeaders struct {
+	ETag              string
+	PreferenceApplied *string
+	Warning           *string
+}
+
+type ToggleTask200JSONResponse struct {
+	Body    Task
+	Headers ToggleTask200ResponseHeaders
+}
+
+func (response ToggleTask200JSONResponse) VisitToggleTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleTask400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ToggleTask400ApplicationProblemPlusJSONResponse) VisitToggleTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleTask401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ToggleTask401ApplicationProblemPlusJSONResponse) VisitToggleTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleTask404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ToggleTask404ApplicationProblemPlusJSONResponse) VisitToggleTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleTask412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response ToggleTask412ApplicationProblemPlusJSONResponse) VisitToggleTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleTask429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ToggleTask429ApplicationProblemPlusJSONResponse) VisitToggleTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleTask431ApplicationProblemPlusJSONResponse struct {
+	HeadersTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ToggleTask431ApplicationProblemPlusJSONResponse) VisitToggleTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleTask500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ToggleTask500ApplicationProblemPlusJSONResponse) VisitToggleTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ToggleTask503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ToggleTask503ApplicationProblemPlusJSONResponse) VisitToggleTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2504,15 +3541,29 @@ type CompatListTasksResponseObject interface {
 	VisitCompatListTasksResponse(w http.ResponseWriter) error
 }
 
-type CompatListTasks200JSONResponse []Task
+type CompatListTasks200ResponseHeaders struct {
+	PreferenceApplied *string
+	Warning           *string
+}
+
+type CompatListTasks200JSONResponse struct {
+	Body    []Task
+	Headers CompatListTasks200ResponseHeaders
+}
 
 func (response CompatListTasks200JSONResponse) VisitCompatListTasksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2529,6 +3580,12 @@ func (response CompatListTasks400ApplicationProblemPlusJSONResponse) VisitCompat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2548,7 +3605,13 @@ func (response CompatListTasks401ApplicationProblemPlusJSONResponse) VisitCompat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2568,6 +3631,12 @@ func (response CompatListTasks404ApplicationProblemPlusJSONResponse) VisitCompat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2587,6 +3656,9 @@ func (response CompatListTasks429ApplicationProblemPlusJSONResponse) VisitCompat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -2594,6 +3666,9 @@ func (response CompatListTasks429ApplicationProblemPlusJSONResponse) VisitCompat
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2613,6 +3688,12 @@ func (response CompatListTasks431ApplicationProblemPlusJSONResponse) VisitCompat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2632,6 +3713,12 @@ func (response CompatListTasks500ApplicationProblemPlusJSONResponse) VisitCompat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2651,7 +3738,13 @@ func (response CompatListTasks503ApplicationProblemPlusJSONResponse) VisitCompat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2662,6 +3755,7 @@ func (response CompatListTasks503ApplicationProblemPlusJSONResponse) VisitCompat
 
 type CompatCreateTaskRequestObject struct {
 	UserId UserId `json:"user_id"`
+	Params CompatCreateTaskParams
 	Body   *CompatCreateTaskJSONRequestBody
 }
 
@@ -2670,8 +3764,10 @@ type CompatCreateTaskResponseObject interface {
 }
 
 type CompatCreateTask201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag              string
+	Location          string
+	PreferenceApplied *string
+	Warning           *string
 }
 
 type CompatCreateTask201JSONResponse struct {
@@ -2688,6 +3784,12 @@ func (response CompatCreateTask201JSONResponse) VisitCompatCreateTaskResponse(w 
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2704,6 +3806,12 @@ func (response CompatCreateTask400ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2723,7 +3831,13 @@ func (response CompatCreateTask401ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2743,6 +3857,12 @@ func (response CompatCreateTask404ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2762,6 +3882,12 @@ func (response CompatCreateTask413ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2781,6 +3907,12 @@ func (response CompatCreateTask415ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2800,6 +3932,12 @@ func (response CompatCreateTask422ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2819,6 +3957,9 @@ func (response CompatCreateTask429ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -2826,6 +3967,9 @@ func (response CompatCreateTask429ApplicationProblemPlusJSONResponse) VisitCompa
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2845,6 +3989,12 @@ func (response CompatCreateTask431ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2864,6 +4014,12 @@ func (response CompatCreateTask500ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2883,7 +4039,13 @@ func (response CompatCreateTask503ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2895,16 +4057,29 @@ func (response CompatCreateTask503ApplicationProblemPlusJSONResponse) VisitCompa
 type CompatDeleteTaskRequestObject struct {
 	UserId UserId `json:"user_id"`
 	Id     TaskId `json:"id"`
+	Params CompatDeleteTaskParams
 }
 
 type CompatDeleteTaskResponseObject interface {
 	VisitCompatDeleteTaskResponse(w http.ResponseWriter) error
 }
 
+type CompatDeleteTask204ResponseHeaders struct {
+	PreferenceApplied *string
+	Warning           *string
+}
+
 type CompatDeleteTask204Response struct {
+	Headers CompatDeleteTask204ResponseHeaders
 }
 
 func (response CompatDeleteTask204Response) VisitCompatDeleteTaskResponse(w http.ResponseWriter) error {
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -2920,6 +4095,12 @@ func (response CompatDeleteTask400ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2939,7 +4120,13 @@ func (response CompatDeleteTask401ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2959,6 +4146,12 @@ func (response CompatDeleteTask404ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -2978,6 +4171,9 @@ func (response CompatDeleteTask429ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -2985,6 +4181,9 @@ func (response CompatDeleteTask429ApplicationProblemPlusJSONResponse) VisitCompa
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3004,6 +4203,12 @@ func (response CompatDeleteTask431ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3023,6 +4228,12 @@ func (response CompatDeleteTask500ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3042,7 +4253,13 @@ func (response CompatDeleteTask503ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3054,6 +4271,7 @@ func (response CompatDeleteTask503ApplicationProblemPlusJSONResponse) VisitCompa
 type CompatGetTaskRequestObject struct {
 	UserId UserId `json:"user_id"`
 	Id     TaskId `json:"id"`
+	Params CompatGetTaskParams
 }
 
 type CompatGetTaskResponseObject interface {
@@ -3061,7 +4279,9 @@ type CompatGetTaskResponseObject interface {
 }
 
 type CompatGetTask200ResponseHeaders struct {
-	ETag string
+	ETag              string
+	PreferenceApplied *string
+	Warning           *string
 }
 
 type CompatGetTask200JSONResponse struct {
@@ -3077,6 +4297,12 @@ func (response CompatGetTask200JSONResponse) VisitCompatGetTaskResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3093,6 +4319,12 @@ func (response CompatGetTask400ApplicationProblemPlusJSONResponse) VisitCompatGe
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3112,7 +4344,13 @@ func (response CompatGetTask401ApplicationProblemPlusJSONResponse) VisitCompatGe
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3132,6 +4370,12 @@ func (response CompatGetTask404ApplicationProblemPlusJSONResponse) VisitCompatGe
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3151,6 +4395,9 @@ func (response CompatGetTask429ApplicationProblemPlusJSONResponse) VisitCompatGe
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -3158,6 +4405,9 @@ func (response CompatGetTask429ApplicationProblemPlusJSONResponse) VisitCompatGe
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3177,6 +4427,12 @@ func (response CompatGetTask431ApplicationProblemPlusJSONResponse) VisitCompatGe
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3196,6 +4452,12 @@ func (response CompatGetTask500ApplicationProblemPlusJSONResponse) VisitCompatGe
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3215,7 +4477,13 @@ func (response CompatGetTask503ApplicationProblemPlusJSONResponse) VisitCompatGe
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3227,6 +4495,7 @@ func (response CompatGetTask503ApplicationProblemPlusJSONResponse) VisitCompatGe
 type CompatReplaceTaskRequestObject struct {
 	UserId UserId `json:"user_id"`
 	Id     TaskId `json:"id"`
+	Params CompatReplaceTaskParams
 	Body   *CompatReplaceTaskJSONRequestBody
 }
 
@@ -3235,7 +4504,9 @@ type CompatReplaceTaskResponseObject interface {
 }
 
 type CompatReplaceTask200ResponseHeaders struct {
-	ETag string
+	ETag              string
+	PreferenceApplied *string
+	Warning           *string
 }
 
 type CompatReplaceTask200JSONResponse struct {
@@ -3251,6 +4522,12 @@ func (response CompatReplaceTask200JSONResponse) VisitCompatReplaceTaskResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3267,6 +4544,12 @@ func (response CompatReplaceTask400ApplicationProblemPlusJSONResponse) VisitComp
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3286,7 +4569,13 @@ func (response CompatReplaceTask401ApplicationProblemPlusJSONResponse) VisitComp
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3306,6 +4595,12 @@ func (response CompatReplaceTask404ApplicationProblemPlusJSONResponse) VisitComp
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3325,6 +4620,12 @@ func (response CompatReplaceTask413ApplicationProblemPlusJSONResponse) VisitComp
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3344,6 +4645,12 @@ func (response CompatReplaceTask415ApplicationProblemPlusJSONResponse) VisitComp
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3363,6 +4670,12 @@ func (response CompatReplaceTask422ApplicationProblemPlusJSONResponse) VisitComp
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3382,6 +4695,9 @@ func (response CompatReplaceTask429ApplicationProblemPlusJSONResponse) VisitComp
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -3389,6 +4705,9 @@ func (response CompatReplaceTask429ApplicationProblemPlusJSONResponse) VisitComp
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3408,6 +4727,12 @@ func (response CompatReplaceTask431ApplicationProblemPlusJSONResponse) VisitComp
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3427,6 +4752,12 @@ func (response CompatReplaceTask500ApplicationProblemPlusJSONResponse) VisitComp
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3446,7 +4777,13 @@ func (response CompatReplaceTask503ApplicationProblemPlusJSONResponse) VisitComp
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3458,6 +4795,7 @@ func (response CompatReplaceTask503ApplicationProblemPlusJSONResponse) VisitComp
 type CompatToggleTaskRequestObject struct {
 	UserId UserId `json:"user_id"`
 	Id     TaskId `json:"id"`
+	Params CompatToggleTaskParams
 }
 
 type CompatToggleTaskResponseObject interface {
@@ -3465,7 +4803,9 @@ type CompatToggleTaskResponseObject interface {
 }
 
 type CompatToggleTask200ResponseHeaders struct {
-	ETag string
+	ETag              string
+	PreferenceApplied *string
+	Warning           *string
 }
 
 type CompatToggleTask200JSONResponse struct {
@@ -3481,6 +4821,12 @@ func (response CompatToggleTask200JSONResponse) VisitCompatToggleTaskResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3497,6 +4843,12 @@ func (response CompatToggleTask400ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3516,7 +4868,13 @@ func (response CompatToggleTask401ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3536,10 +4894,41 @@ func (response CompatToggleTask404ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatToggleTask412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response CompatToggleTask412ApplicationProblemPlusJSONResponse) VisitCompatToggleTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3555,6 +4944,9 @@ func (response CompatToggleTask429ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -3562,6 +4954,9 @@ func (response CompatToggleTask429ApplicationProblemPlusJSONResponse) VisitCompa
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3581,6 +4976,12 @@ func (response CompatToggleTask431ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3600,6 +5001,12 @@ func (response CompatToggleTask500ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3619,7 +5026,13 @@ func (response CompatToggleTask503ApplicationProblemPlusJSONResponse) VisitCompa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -3645,9 +5058,14 @@ type StrictServerInterface interface {
 	// UpdateTask Update some fields of a task
 	// (PATCH /api/tasks/{id})
 	UpdateTask(ctx context.Context, request UpdateTaskRequestObject) (UpdateTaskResponseObject, error)
-	// ReplaceTask Replace a task
+	// ReplaceTask Update a task
 	// (PUT /api/tasks/{id})
 	ReplaceTask(ctx context.Context, request ReplaceTaskRequestObject) (ReplaceTaskResponseObject, error)
+	// ToggleTask Toggle a task's completion (Phase II frontends' route)
+	// (PATCH /api/tasks/{id}/complete)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	ToggleTask(ctx context.Context, request ToggleTaskRequestObject) (ToggleTaskResponseObject, error)
 	// CompatListTasks List your tasks (Phase II route)
 	// (GET /api/{user_id}/tasks)
 	//
@@ -3668,7 +5086,7 @@ type StrictServerInterface interface {
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CompatGetTask(ctx context.Context, request CompatGetTaskRequestObject) (CompatGetTaskResponseObject, error)
-	// CompatReplaceTask Replace a task (Phase II route)
+	// CompatReplaceTask Update a task (Phase II route)
 	// (PUT /api/{user_id}/tasks/{id})
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
@@ -3942,6 +5360,32 @@ func (sh *strictHandler) ReplaceTask(ctx echo.Context, id TaskId, params Replace
 	return nil
 }
 
+// ToggleTask operation middleware
+func (sh *strictHandler) ToggleTask(ctx echo.Context, id TaskId, params ToggleTaskParams) error {
+	var request ToggleTaskRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ToggleTask(ctx.Request().Context(), request.(ToggleTaskRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ToggleTask")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ToggleTaskResponseObject); ok {
+		return validResponse.VisitToggleTaskResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // CompatListTasks operation middleware
 func (sh *strictHandler) CompatListTasks(ctx echo.Context, userId UserId, params CompatListTasksParams) error {
 	var request CompatListTasksRequestObject
@@ -3969,10 +5413,11 @@ func (sh *strictHandler) CompatListTasks(ctx echo.Context, userId UserId, params
 }
 
 // CompatCreateTask operation middleware
-func (sh *strictHandler) CompatCreateTask(ctx echo.Context, userId UserId) error {
+func (sh *strictHandler) CompatCreateTask(ctx echo.Context, userId UserId, params CompatCreateTaskParams) error {
 	var request CompatCreateTaskRequestObject
 
 	request.UserId = userId
+	request.Params = params
 
 	var body CompatCreateTaskJSONRequestBody
 	var err error
@@ -4017,11 +5462,12 @@ func (sh *strictHandler) CompatCreateTask(ctx echo.Context, userId UserId) error
 }
 
 // CompatDeleteTask operation middleware
-func (sh *strictHandler) CompatDeleteTask(ctx echo.Context, userId UserId, id TaskId) error {
+func (sh *strictHandler) CompatDeleteTask(ctx echo.Context, userId UserId, id TaskId, params CompatDeleteTaskParams) error {
 	var request CompatDeleteTaskRequestObject
 
 	request.UserId = userId
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.CompatDeleteTask(ctx.Request().Context(), request.(CompatDeleteTaskRequestObject))
@@ -4043,11 +5489,12 @@ func (sh *strictHandler) CompatDeleteTask(ctx echo.Context, userId UserId, id Ta
 }
 
 // CompatGetTask operation middleware
-func (sh *strictHandler) CompatGetTask(ctx echo.Context, userId UserId, id TaskId) error {
+func (sh *strictHandler) CompatGetTask(ctx echo.Context, userId UserId, id TaskId, params CompatGetTaskParams) error {
 	var request CompatGetTaskRequestObject
 
 	request.UserId = userId
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.CompatGetTask(ctx.Request().Context(), request.(CompatGetTaskRequestObject))
@@ -4069,11 +5516,12 @@ func (sh *strictHandler) CompatGetTask(ctx echo.Context, userId UserId, id TaskI
 }
 
 // CompatReplaceTask operation middleware
-func (sh *strictHandler) CompatReplaceTask(ctx echo.Context, userId UserId, id TaskId) error {
+func (sh *strictHandler) CompatReplaceTask(ctx echo.Context, userId UserId, id TaskId, params CompatReplaceTaskParams) error {
 	var request CompatReplaceTaskRequestObject
 
 	request.UserId = userId
 	request.Id = id
+	request.Params = params
 
 	var body CompatReplaceTaskJSONRequestBody
 	var err error
@@ -4118,11 +5566,12 @@ func (sh *strictHandler) CompatReplaceTask(ctx echo.Context, userId UserId, id T
 }
 
 // CompatToggleTask operation middleware
-func (sh *strictHandler) CompatToggleTask(ctx echo.Context, userId UserId, id TaskId) error {
+func (sh *strictHandler) CompatToggleTask(ctx echo.Context, userId UserId, id TaskId, params CompatToggleTaskParams) error {
 	var request CompatToggleTaskRequestObject
 
 	request.UserId = userId
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.CompatToggleTask(ctx.Request().Context(), request.(CompatToggleTaskRequestObject))

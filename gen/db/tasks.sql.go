@@ -965,18 +965,20 @@ func (q *Queries) TaskExists(ctx context.Context, arg TaskExistsParams) (bool, e
 const toggleTaskCompleted = `-- name: ToggleTaskCompleted :one
 UPDATE tasks SET completed = NOT completed
 WHERE user_id = $1 AND id = $2
+  AND ($3::bigint[] IS NULL OR version = ANY ($3::bigint[]))
 RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version
 `
 
 type ToggleTaskCompletedParams struct {
-	UserID string
-	ID     uuid.UUID
+	UserID     string
+	ID         uuid.UUID
+	IfVersions []int64
 }
 
 // ToggleTaskCompleted flips completed in one statement, so two toggles never read the same
-// old value (the Phase II route PATCH /api/{user_id}/tasks/{id}/complete).
+// old value (the Phase II routes PATCH .../tasks/{id}/complete); if_versions as in UpdateTask.
 func (q *Queries) ToggleTaskCompleted(ctx context.Context, arg ToggleTaskCompletedParams) (*Task, error) {
-	row := q.db.QueryRow(ctx, toggleTaskCompleted, arg.UserID, arg.ID)
+	row := q.db.QueryRow(ctx, toggleTaskCompleted, arg.UserID, arg.ID, arg.IfVersions)
 	var i Task
 	err := row.Scan(
 		&i.ID,

@@ -25,6 +25,7 @@ func TestMalformedRequests(t *testing.T) {
 		body        any
 		contentType string
 		field       string
+		strict      bool // send Prefer: handling=strict
 	}{
 		{name: "malformed JSON", method: "POST", path: "/api/tasks", body: `{"title": "x"`},
 		{name: "trailing garbage", method: "POST", path: "/api/tasks", body: `{"title": "x"} {}`},
@@ -64,7 +65,8 @@ func TestMalformedRequests(t *testing.T) {
 		{name: "bad due_before", method: "GET", path: "/api/tasks?due_before=tomorrow", field: "due_before"},
 		{name: "due_after without offset", method: "GET", path: "/api/tasks?due_after=2026-01-01T00:00:00", field: "due_after"},
 		{name: "tag too long", method: "GET", path: "/api/tasks?tag=" + strings.Repeat("x", 31), field: "tag"},
-		{name: "unknown parameter", method: "GET", path: "/api/tasks?colour=red", field: "colour"},
+		{name: "unknown parameter, strict", method: "GET", path: "/api/tasks?colour=red", field: "colour", strict: true},
+		{name: "unknown parameter with a NUL, strict", method: "GET", path: "/api/tasks?c%00=x", strict: true},
 		{name: "NUL in q", method: "GET", path: "/api/tasks?q=a%00b", field: "q"},
 		{name: "invalid UTF-8 in q", method: "GET", path: "/api/tasks?q=%ff%fe", field: "q"},
 		{name: "invalid UTF-8 in tag", method: "GET", path: "/api/tasks?tag=%c3%28", field: "tag"},
@@ -73,7 +75,11 @@ func TestMalformedRequests(t *testing.T) {
 		{name: "base64 but not a cursor", method: "GET", path: "/api/tasks?cursor=eyJhIjoxfQ", field: "cursor"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := s.For(t).Do(apitest.Request{Method: tc.method, Path: tc.path, Token: alice, Body: tc.body, ContentType: tc.contentType})
+			var header http.Header
+			if tc.strict {
+				header = http.Header{"Prefer": {"handling=strict"}}
+			}
+			r := s.For(t).Do(apitest.Request{Method: tc.method, Path: tc.path, Token: alice, Body: tc.body, ContentType: tc.contentType, Header: header})
 			var fields []string
 			if tc.field != "" {
 				fields = append(fields, tc.field)

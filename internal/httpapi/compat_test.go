@@ -46,7 +46,7 @@ func TestCompatRoutes(t *testing.T) {
 	r = s.Do(apitest.Request{Method: http.MethodPut, Path: item, Token: token, Body: map[string]any{"title": "replaced"}})
 	var replaced task
 	r.JSON(t, &replaced)
-	if r.Status != http.StatusOK || replaced.Title != "replaced" || replaced.Description != nil {
+	if r.Status != http.StatusOK || replaced.Title != "replaced" || replaced.Description == nil || *replaced.Description != "d" {
 		t.Errorf("put: %d %s", r.Status, r.Body)
 	}
 

@@ -28,8 +28,11 @@ import (
 // operation from the route Echo matched, so there is no second router.
 type contract struct {
 	operations map[string]map[string]*operation // by Echo's path template, then method
-	maxBody    int64
-	options    *openapi3filter.Options
+	// readOnly are the fields a client may echo back from a task but never set: its id,
+	// owner and timestamps.
+	readOnly map[string]bool
+	maxBody  int64
+	options  *openapi3filter.Options
 }
 
 type operation struct {
@@ -37,11 +40,15 @@ type operation struct {
 	secured bool
 	query   map[string]bool // the declared query parameters
 	body    *openapi3.RequestBody
+	// fields are the body's declared properties by media type, for the bodies that allow
+	// no others (the ones whose unknown fields are dropped unless the client is strict).
+	fields map[string]map[string]bool
 }
 
 func newContract(spec *openapi3.T, maxBody int64) *contract {
 	k := &contract{
 		operations: map[string]map[string]*operation{},
+		readOnly:   map[string]bool{"user_id": true},
 		maxBody:    maxBody,
 		options: &openapi3filter.Options{
 			MultiError: true,
@@ -76,12 +83,45 @@ func newContract(spec *openapi3.T, maxBody int64) *contract {
 			}
 			if op.RequestBody != nil {
 				o.body = op.RequestBody.Value
+				o.fields = closedObjectFields(o.body)
 			}
 			byMethod[method] = o
 		}
 		k.operations[echoPath(path)] = byMethod
 	}
+	if task := spec.Components.Schemas["Task"]; task != nil {
+		for name := range task.Value.Properties {
+			k.readOnly[name] = true
+		}
+	}
+	for _, byMethod := range k.operations { // what some body can set is not read-only
+		for _, op := range byMethod {
+			for _, fields := range op.fields {
+				for name := range fields {
+					delete(k.readOnly, name)
+				}
+			}
+		}
+	}
 	return k
+}
+
+// closedObjectFields lists the properties of each of body's object schemas that allow no
+// other properties.
+func closedObjectFields(body *openapi3.RequestBody) map[string]map[string]bool {
+	byMediaType := map[string]map[string]bool{}
+	for mediaType, content := range body.Content {
+		schema := content.Schema.Value
+		if schema.AdditionalProperties.Has == nil || *schema.AdditionalProperties.Has {
+			continue
+		}
+		fields := map[string]bool{}
+		for name := range schema.Properties {
+			fields[name] = true
+		}
+		byMediaType[mediaType] = fields
+	}
+	return byMediaType
 }
 
 var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
@@ -141,10 +181,18 @@ func (k *contract) check(c echo.Context, op *operation, req *http.Request) (*htt
 	if err != nil {
 		return nil, problem.New(problem.BadRequest, "the query string is malformed")
 	}
+	strict := prefersStrict(req.Header)
+	if strict {
+		c.Response().Header().Set("Preference-Applied", "handling=strict")
+	}
+	var ignored ignoredInputs
 	for name, values := range query {
 		switch {
-		case !op.query[name]:
+		case !op.query[name] && strict:
 			return nil, badParam(name, "is not a parameter of this operation")
+		case !op.query[name]:
+			ignored.add("unknown query parameter", name)
+			delete(query, name) // never validated, never bound
 		case len(values) > 1:
 			return nil, badParam(name, "must be given at most once")
 		case !cleanText(values[0]):
@@ -161,10 +209,11 @@ func (k *contract) check(c echo.Context, op *operation, req *http.Request) (*htt
 	}
 
 	if op.body != nil {
-		if req, err = k.readBody(c, op.body, req); err != nil {
+		if req, err = k.readBody(c, op, req, strict, &ignored); err != nil {
 			return nil, err
 		}
 	}
+	ignored.write(c.Response().Header()) // on any answer, a 422 for another field included
 
 	err = openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
 		Request:     req,
@@ -180,8 +229,10 @@ func (k *contract) check(c echo.Context, op *operation, req *http.Request) (*htt
 }
 
 // readBody reads a JSON body within the size limit and checks what a schema cannot: that it
-// is there, in a media type the operation takes, and well-formed UTF-8 JSON.
-func (k *contract) readBody(c echo.Context, spec *openapi3.RequestBody, req *http.Request) (*http.Request, error) {
+// is there, in a media type the operation takes, and well-formed UTF-8 JSON. Unless the
+// client is strict, the fields the operation does not have are dropped (and named in ig).
+func (k *contract) readBody(c echo.Context, op *operation, req *http.Request, strict bool, ig *ignoredInputs) (*http.Request, error) {
+	spec := op.body
 	tooLarge := problem.New(problem.TooLarge, fmt.Sprintf("request body is larger than %d bytes", k.maxBody))
 	if req.ContentLength > k.maxBody {
 		return nil, tooLarge
@@ -216,6 +267,9 @@ func (k *contract) readBody(c echo.Context, spec *openapi3.RequestBody, req *htt
 	}
 	if err := checkJSON(body); err != nil {
 		return nil, err
+	}
+	if fields := op.fields[mediaType]; fields != nil && !strict {
+		body = dropUnknownFields(body, fields, k.readOnly, ig)
 	}
 
 	req = req.Clone(req.Context())

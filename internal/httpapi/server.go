@@ -191,9 +191,10 @@ func cors(origins []string) echo.MiddlewareFunc {
 		AllowCredentials: true,
 		AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
 		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match",
-			"Idempotency-Key", echo.HeaderXRequestID},
+			"Idempotency-Key", echo.HeaderXRequestID, "Prefer"},
 		ExposeHeaders: []string{"ETag", echo.HeaderLocation, "Idempotent-Replayed", echo.HeaderXRequestID,
-			echo.HeaderRetryAfter, "RateLimit", "RateLimit-Policy", echo.HeaderWWWAuthenticate},
+			echo.HeaderRetryAfter, "RateLimit", "RateLimit-Policy", echo.HeaderWWWAuthenticate,
+			"Warning", "Preference-Applied"},
 		MaxAge: 600,
 	})
 }

@@ -49,9 +49,10 @@ func TestTaskLifecycle(t *testing.T) {
 	if replaced.Title != "Buy oat milk" || !replaced.Completed || replaced.CompletedAt == nil {
 		t.Errorf("replaced %+v", replaced)
 	}
-	// PUT is a full replace: what was left out is back to its default.
-	if replaced.Description != nil || replaced.DueDate != nil || replaced.Priority != "medium" || len(replaced.Tags) != 0 {
-		t.Errorf("PUT kept fields it should have reset: %+v", replaced)
+	// PUT updates what the body has: what was left out keeps its value.
+	if replaced.Description == nil || *replaced.Description != "Two litres" || replaced.DueDate == nil ||
+		replaced.Priority != "high" || strings.Join(replaced.Tags, ",") != "shopping,errands" {
+		t.Errorf("PUT changed fields it was not sent: %+v", replaced)
 	}
 	if replaced.CreatedAt != created.CreatedAt || !later(t, replaced.UpdatedAt, created.UpdatedAt) {
 		t.Errorf("timestamps after PUT: created %s->%s, updated %s->%s", created.CreatedAt, replaced.CreatedAt, created.UpdatedAt, replaced.UpdatedAt)
@@ -131,47 +132,86 @@ func TestSubIsOpaqueAndCaseSensitive(t *testing.T) {
 	}
 }
 
-// id, owner and timestamps in a body are refused, never applied; nothing is written.
-func TestMassAssignmentIsRefused(t *testing.T) {
+// id, owner and timestamps in a body are never applied: ignored and named in a Warning, or
+// with Prefer: handling=strict refused with nothing written.
+func TestMassAssignmentIsNeverApplied(t *testing.T) {
 	t.Parallel()
 	s := apitest.Start(t, apitest.Options{})
-	alice := s.Token("alice")
-	victim := create(t, s.Client, s.Token("bob"), map[string]any{"title": "bob's"})
+	alice, bob := s.Token("alice"), s.Token("bob")
+	victim := create(t, s.Client, bob, map[string]any{"title": "bob's"})
 	own := create(t, s.Client, alice, map[string]any{"title": "alice's"})
+	count := func() int {
+		var n int
+		if err := s.Pool.QueryRow(context.Background(), "SELECT count(*) FROM tasks").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 
-	for _, field := range []struct {
-		name  string
-		value any
+	fields := []struct {
+		name    string
+		value   any
+		warning string
 	}{
-		{"id", victim.ID},
-		{"user_id", "bob"},
-		{"owner", "bob"},
-		{"created_at", "2000-01-01T00:00:00Z"},
-		{"updated_at", "2000-01-01T00:00:00Z"},
-		{"completed_at", "2000-01-01T00:00:00Z"},
-	} {
+		{"id", victim.ID, "ignored read-only field: id"},
+		{"user_id", "bob", "ignored read-only field: user_id"},
+		{"owner", "bob", "ignored unknown field: owner"},
+		{"created_at", "2000-01-01T00:00:00Z", "ignored read-only field: created_at"},
+		{"updated_at", "2000-01-01T00:00:00Z", "ignored read-only field: updated_at"},
+		{"completed_at", "2000-01-01T00:00:00Z", "ignored read-only field: completed_at"},
+	}
+	strict := http.Header{"Prefer": {"handling=strict"}}
+	for _, field := range fields {
 		body := map[string]any{"title": "sneaky", field.name: field.value}
+		for _, req := range []apitest.Request{
+			{Method: http.MethodPost, Path: "/api/tasks", Token: alice, Body: body, Header: strict},
+			{Method: http.MethodPut, Path: "/api/tasks/" + own.ID, Token: alice, Body: body, Header: strict},
+			{Method: http.MethodPatch, Path: "/api/tasks/" + own.ID, Token: alice, Body: body, Header: strict},
+		} {
+			r := s.Do(req)
+			wantProblem(t, r, http.StatusUnprocessableEntity, field.name)
+			if r.Header.Get("Preference-Applied") != "handling=strict" {
+				t.Errorf("strict %s: no Preference-Applied", req.Method)
+			}
+		}
+	}
+	if n := count(); n != 2 {
+		t.Errorf("%d tasks in the database after strict refusals, want the 2 created before", n)
+	}
+	if _, after := get(t, s.Client, alice, own.ID); after.Title != "alice's" || after.UpdatedAt != own.UpdatedAt {
+		t.Errorf("a refused request changed the task: %+v", after)
+	}
+
+	for _, field := range fields {
+		body := map[string]any{"title": "sneaky " + field.name, field.name: field.value}
 		for _, req := range []apitest.Request{
 			{Method: http.MethodPost, Path: "/api/tasks", Token: alice, Body: body},
 			{Method: http.MethodPut, Path: "/api/tasks/" + own.ID, Token: alice, Body: body},
 			{Method: http.MethodPatch, Path: "/api/tasks/" + own.ID, Token: alice, Body: body},
 		} {
-			wantProblem(t, s.Do(req), http.StatusUnprocessableEntity, field.name)
+			r := s.Do(req)
+			if r.Status >= 300 {
+				t.Fatalf("%s with %s: %d %s", req.Method, field.name, r.Status, r.Body)
+			}
+			if got := r.Header.Values("Warning"); len(got) != 1 || got[0] != `299 taskapi "`+field.warning+`"` {
+				t.Errorf("%s with %s: Warning %q", req.Method, field.name, got)
+			}
+			var written task
+			r.JSON(t, &written)
+			if written.ID == victim.ID || written.CreatedAt == "2000-01-01T00:00:00Z" || written.UpdatedAt == "2000-01-01T00:00:00Z" ||
+				written.CompletedAt != nil || written.Title != "sneaky "+field.name {
+				t.Errorf("%s with %s applied it: %+v", req.Method, field.name, written)
+			}
+			if status, _ := get(t, s.Client, bob, written.ID); status != http.StatusNotFound {
+				t.Errorf("%s with %s: bob can read the task (%d)", req.Method, field.name, status)
+			}
 		}
 	}
-
-	var count int
-	if err := s.Pool.QueryRow(context.Background(), "SELECT count(*) FROM tasks").Scan(&count); err != nil {
-		t.Fatal(err)
-	}
-	if count != 2 {
-		t.Errorf("%d tasks in the database, want the 2 created before", count)
-	}
-	if _, after := get(t, s.Client, alice, own.ID); after.Title != "alice's" || after.UpdatedAt != own.UpdatedAt {
-		t.Errorf("a refused request changed the task: %+v", after)
-	}
-	if _, after := get(t, s.Client, s.Token("bob"), victim.ID); after.Title != "bob's" {
+	if _, after := get(t, s.Client, bob, victim.ID); after.Title != "bob's" {
 		t.Errorf("bob's task changed: %+v", after)
+	}
+	if _, after := get(t, s.Client, alice, own.ID); after.CreatedAt != own.CreatedAt {
+		t.Errorf("alice's task's created_at moved: %s -> %s", own.CreatedAt, after.CreatedAt)
 	}
 }
 

@@ -47,7 +47,7 @@ func BenchmarkEncodePageWithEncodingJSON(b *testing.B) {
 		for _, row := range rows {
 			page.Items = append(page.Items, toAPI(row))
 		}
-		if err := api.ListTasks200JSONResponse(page).VisitListTasksResponse(httptest.NewRecorder()); err != nil {
+		if err := (api.ListTasks200JSONResponse{Body: page}).VisitListTasksResponse(httptest.NewRecorder()); err != nil {
 			b.Fatal(err)
 		}
 	}

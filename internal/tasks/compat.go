@@ -2,6 +2,10 @@ package tasks
 
 import (
 	"context"
+	"errors"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	api "taskapi/gen/api"
 	"taskapi/gen/db"
@@ -43,7 +47,7 @@ func (s *Service) CompatListTasks(ctx context.Context, req api.CompatListTasksRe
 	for i, row := range page.rows {
 		items[i] = toAPI(row)
 	}
-	return api.CompatListTasks200JSONResponse(items), nil
+	return api.CompatListTasks200JSONResponse{Body: items}, nil
 }
 
 // CompatCreateTask is CreateTask.
@@ -83,11 +87,11 @@ func (s *Service) CompatReplaceTask(ctx context.Context, req api.CompatReplaceTa
 	if err != nil {
 		return nil, err
 	}
-	in, err := readInput(req.Body)
+	params, err := readPatch(req.Body, user, req.Id)
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.update(ctx, in.replacing(user, req.Id))
+	row, err := s.update(ctx, params)
 	if err != nil {
 		return nil, err
 	}
@@ -112,9 +116,30 @@ func (s *Service) CompatToggleTask(ctx context.Context, req api.CompatToggleTask
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.queries.ToggleTaskCompleted(ctx, db.ToggleTaskCompletedParams{UserID: user, ID: req.Id})
+	row, err := s.toggle(ctx, user, req.Id, ifMatch(req.Params.IfMatch))
 	if err != nil {
-		return nil, dbError(err)
+		return nil, err
 	}
 	return api.CompatToggleTask200JSONResponse{Body: toAPI(row), Headers: api.CompatToggleTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
+}
+
+// ToggleTask is CompatToggleTask on the route without the user in the path.
+func (s *Service) ToggleTask(ctx context.Context, req api.ToggleTaskRequestObject) (api.ToggleTaskResponseObject, error) {
+	user, err := userID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	row, err := s.toggle(ctx, user, req.Id, ifMatch(req.Params.IfMatch))
+	if err != nil {
+		return nil, err
+	}
+	return api.ToggleTask200JSONResponse{Body: toAPI(row), Headers: api.ToggleTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
+}
+
+func (s *Service) toggle(ctx context.Context, user string, id uuid.UUID, versions []int64) (*db.Task, error) {
+	row, err := s.queries.ToggleTaskCompleted(ctx, db.ToggleTaskCompletedParams{UserID: user, ID: id, IfVersions: versions})
+	if errors.Is(err, pgx.ErrNoRows) && versions != nil {
+		return nil, s.notFoundOrChanged(ctx, user, id)
+	}
+	return row, dbError(err)
 }

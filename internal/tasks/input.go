@@ -50,22 +50,6 @@ func readInput(body *api.TaskInput) (input, error) {
 	return in, v.err()
 }
 
-// replacing is the update that makes task id look exactly like in.
-func (in input) replacing(user string, id uuid.UUID) db.UpdateTaskParams {
-	return db.UpdateTaskParams{
-		UserID:         user,
-		ID:             id,
-		Title:          &in.Title,
-		SetDescription: true,
-		Description:    in.Description,
-		Completed:      &in.Completed,
-		Priority:       &in.Priority,
-		SetDueDate:     true,
-		DueDate:        in.DueDate,
-		Tags:           in.Tags,
-	}
-}
-
 func readPatch(body *api.TaskPatch, user string, id uuid.UUID) (db.UpdateTaskParams, error) {
 	if body == nil {
 		return db.UpdateTaskParams{}, problem.New(problem.BadRequest, "request body is required")

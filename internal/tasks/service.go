@@ -123,17 +123,17 @@ func (s *Service) get(ctx context.Context, user string, id uuid.UUID) (*db.Task,
 	return row, dbError(err)
 }
 
-// ReplaceTask overwrites every editable field; absent fields take their defaults.
+// ReplaceTask updates the fields the body has, as UpdateTask does: PUT from an edit form
+// sends only the fields it shows, and a field left out keeps its value.
 func (s *Service) ReplaceTask(ctx context.Context, req api.ReplaceTaskRequestObject) (api.ReplaceTaskResponseObject, error) {
 	user, err := userID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	in, err := readInput(req.Body)
+	params, err := readPatch(req.Body, user, req.Id)
 	if err != nil {
 		return nil, err
 	}
-	params := in.replacing(user, req.Id)
 	params.IfVersions = ifMatch(req.Params.IfMatch)
 	row, err := s.update(ctx, params)
 	if err != nil {

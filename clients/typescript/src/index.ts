@@ -39,13 +39,19 @@ export interface TaskClientOptions {
 /** Per-call options. */
 export interface CallOptions {
   signal?: AbortSignal;
+  /**
+   * Send `Prefer: handling=strict`: a field or query parameter the API does not have is then
+   * a 422 or 400 problem instead of being ignored (and named in the `Warning` header).
+   */
+  strict?: boolean;
 }
 
 export interface TaskClient {
   listTasks(query?: ListTasksQuery, options?: CallOptions): Promise<Result<TaskPage>>;
   createTask(body: TaskInput, options?: CallOptions): Promise<Result<Task>>;
   getTask(id: TaskId, options?: CallOptions): Promise<Result<Task>>;
-  replaceTask(id: TaskId, body: TaskInput, options?: CallOptions): Promise<Result<Task>>;
+  /** PUT: the fields given are set, the others keep their values (as an edit form sends). */
+  replaceTask(id: TaskId, body: TaskPatch, options?: CallOptions): Promise<Result<Task>>;
   /** A JSON merge patch: absent fields are kept, `null` clears `description` / `due_date`. */
   updateTask(id: TaskId, patch: TaskPatch, options?: CallOptions): Promise<Result<Task>>;
   deleteTask(id: TaskId, options?: CallOptions): Promise<Result<undefined>>;
@@ -67,7 +73,10 @@ export function createTaskClient(options: TaskClientOptions): TaskClient {
   });
 
   // `signal: undefined` is not allowed under exactOptionalPropertyTypes, so pass it only when set.
-  const init = (o: CallOptions | undefined) => (o?.signal ? { signal: o.signal } : {});
+  const init = (o: CallOptions | undefined) => ({
+    ...(o?.signal ? { signal: o.signal } : {}),
+    ...(o?.strict ? { headers: { Prefer: "handling=strict" } } : {}),
+  });
 
   return {
     raw,
@@ -81,8 +90,11 @@ export function createTaskClient(options: TaskClientOptions): TaskClient {
         raw.PATCH("/api/tasks/{id}", {
           params: { path: { id } },
           body: patch,
-          headers: { "Content-Type": "application/merge-patch+json" },
           ...init(o),
+          headers: {
+            "Content-Type": "application/merge-patch+json",
+            ...(o?.strict ? { Prefer: "handling=strict" } : {}),
+          },
         }),
       ),
     deleteTask: (id, o) =>

@@ -25,8 +25,9 @@ export interface paths {
         /**
          * Create a task
          * @description Creates a task owned by the caller. Only `title` is required; the other fields take the
-         *     defaults described on `TaskInput`. `id`, timestamps and any owner field cannot be set
-         *     (sending them is a 422).
+         *     defaults described on `TaskInput`. `id`, timestamps and any owner field cannot be set:
+         *     like any field the API does not have, they are ignored and named in a `Warning` header
+         *     (a 422 with `Prefer: handling=strict`).
          *
          *     With an `Idempotency-Key`, the request is safe to retry: the first request with a key
          *     creates the task, and any later one with the same key and the same body gets the same
@@ -61,10 +62,14 @@ export interface paths {
          */
         get: operations["getTask"];
         /**
-         * Replace a task
-         * @description Replaces every editable field of the task. A field left out takes its default, exactly
-         *     as on create (so leaving out `tags` clears them). Use PATCH to change only some fields.
-         *     With `If-Match`, the task is replaced only if its `ETag` still matches (412 otherwise).
+         * Update a task
+         * @description Updates the fields the body has, as an edit form sends them (FastAPI's `exclude_unset`
+         *     update): a field left out keeps its value, `null` clears `description` or `due_date`,
+         *     any other value replaces the old one (`tags` as a whole). No field is required, so an
+         *     edit of the title alone leaves a completed task completed. Completing a task sets
+         *     `completed_at`; reopening it clears it. The same rules as PATCH, for clients that send
+         *     PUT. With `If-Match`, the task is updated only if its `ETag` still matches (412
+         *     otherwise).
          */
         put: operations["replaceTask"];
         post?: never;
@@ -85,6 +90,37 @@ export interface paths {
          *     With `If-Match`, the patch applies only if the task's `ETag` still matches (412 otherwise).
          */
         patch: operations["updateTask"];
+        trace?: never;
+    };
+    "/api/tasks/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The task's id.
+                 * @example 0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e
+                 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Toggle a task's completion (Phase II frontends' route)
+         * @deprecated
+         * @description Flips `completed` (and sets or clears `completed_at`) in one atomic step; no body. The
+         *     route many Phase II frontends call; the same as
+         *     `PATCH /api/{user_id}/tasks/{id}/complete` without the user in the path. With
+         *     `If-Match`, only if the task's `ETag` still matches (412 otherwise). Use
+         *     `PATCH /api/tasks/{id}` with `{"completed": true}` to set it explicitly.
+         */
+        patch: operations["toggleTask"];
         trace?: never;
     };
     "/api/{user_id}/tasks": {
@@ -145,9 +181,9 @@ export interface paths {
          */
         get: operations["compatGetTask"];
         /**
-         * Replace a task (Phase II route)
+         * Update a task (Phase II route)
          * @deprecated
-         * @description The same as `PUT /api/tasks/{id}`: fields left out take their defaults.
+         * @description The same as `PUT /api/tasks/{id}`: a field left out keeps its value.
          */
         put: operations["compatReplaceTask"];
         post?: never;
@@ -190,7 +226,8 @@ export interface paths {
          * Toggle a task's completion (Phase II route)
          * @deprecated
          * @description Flips `completed` (and sets or clears `completed_at`) in one atomic step; no body.
-         *     Use `PATCH /api/tasks/{id}` with `{"completed": true}` to set it explicitly.
+         *     With `If-Match`, only if the task's `ETag` still matches (412 otherwise). Use
+         *     `PATCH /api/tasks/{id}` with `{"completed": true}` to set it explicitly.
          */
         patch: operations["compatToggleTask"];
         trace?: never;
@@ -314,11 +351,12 @@ export interface components {
          */
         StatusFilter: "all" | "pending" | "completed";
         /**
-         * @description A field to sort by; a leading `-` means descending.
+         * @description A field to sort by; a leading `-` means descending. `created` is the Phase II name for
+         *     `-created_at` (newest first).
          * @example -created_at
          * @enum {string}
          */
-        SortOrder: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "title" | "-title" | "due_date" | "-due_date" | "priority" | "-priority";
+        SortOrder: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "title" | "-title" | "due_date" | "-due_date" | "priority" | "-priority" | "created";
         /**
          * @description 1 to 200 characters (Unicode code points, not bytes). Surrounding white space is trimmed
          *     before storing and the rest must not be blank.
@@ -392,10 +430,10 @@ export interface components {
             updated_at: string;
         };
         /**
-         * @description The editable fields of a task, for create (POST) and full replace (PUT). Only `title` is
-         *     required. Defaults for fields left out: `description` null, `completed` false,
-         *     `priority` medium, `due_date` null, `tags` empty. Unknown fields, including `id`,
-         *     `user_id` and the timestamps, are rejected with 422.
+         * @description The editable fields of a new task. Only `title` is required. Defaults for fields left
+         *     out: `description` null, `completed` false, `priority` medium, `due_date` null, `tags`
+         *     empty. Other fields, including `id`, `user_id` and the timestamps, are ignored and named
+         *     in a `Warning` header; with `Prefer: handling=strict` they are a 422.
          * @example {
          *       "title": "Buy milk",
          *       "priority": "high",
@@ -417,9 +455,10 @@ export interface components {
             tags?: components["schemas"]["Tags"];
         };
         /**
-         * @description A JSON merge patch of a task: absent fields are kept, `null` clears `description` or
-         *     `due_date`. `title`, `completed`, `priority` and `tags` cannot be null. Unknown fields
-         *     are rejected with 422.
+         * @description The fields to change, for PATCH (a JSON merge patch) and PUT: absent fields are kept,
+         *     `null` clears `description` or `due_date`. `title`, `completed`, `priority` and `tags`
+         *     cannot be null. Other fields are ignored and named in a `Warning` header; with
+         *     `Prefer: handling=strict` they are a 422.
          * @example {
          *       "completed": true,
          *       "due_date": null
@@ -521,6 +560,8 @@ export interface components {
         BadRequest: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestId"];
+                Warning: components["headers"]["Warning"];
+                "Preference-Applied": components["headers"]["PreferenceApplied"];
                 [name: string]: unknown;
             };
             content: {
@@ -547,6 +588,8 @@ export interface components {
             headers: {
                 "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                 "X-Request-ID": components["headers"]["XRequestId"];
+                Warning: components["headers"]["Warning"];
+                "Preference-Applied": components["headers"]["PreferenceApplied"];
                 [name: string]: unknown;
             };
             content: {
@@ -566,6 +609,8 @@ export interface components {
         NotFound: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestId"];
+                Warning: components["headers"]["Warning"];
+                "Preference-Applied": components["headers"]["PreferenceApplied"];
                 [name: string]: unknown;
             };
             content: {
@@ -585,6 +630,8 @@ export interface components {
         PayloadTooLarge: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestId"];
+                Warning: components["headers"]["Warning"];
+                "Preference-Applied": components["headers"]["PreferenceApplied"];
                 [name: string]: unknown;
             };
             content: {
@@ -604,6 +651,8 @@ export interface components {
         UnsupportedMediaType: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestId"];
+                Warning: components["headers"]["Warning"];
+                "Preference-Applied": components["headers"]["PreferenceApplied"];
                 [name: string]: unknown;
             };
             content: {
@@ -623,6 +672,8 @@ export interface components {
         ValidationFailed: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestId"];
+                Warning: components["headers"]["Warning"];
+                "Preference-Applied": components["headers"]["PreferenceApplied"];
                 [name: string]: unknown;
             };
             content: {
@@ -652,6 +703,8 @@ export interface components {
         PreconditionFailed: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestId"];
+                Warning: components["headers"]["Warning"];
+                "Preference-Applied": components["headers"]["PreferenceApplied"];
                 [name: string]: unknown;
             };
             content: {
@@ -674,6 +727,8 @@ export interface components {
                 RateLimit: components["headers"]["RateLimit"];
                 "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                 "X-Request-ID": components["headers"]["XRequestId"];
+                Warning: components["headers"]["Warning"];
+                "Preference-Applied": components["headers"]["PreferenceApplied"];
                 [name: string]: unknown;
             };
             content: {
@@ -693,6 +748,8 @@ export interface components {
         HeadersTooLarge: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestId"];
+                Warning: components["headers"]["Warning"];
+                "Preference-Applied": components["headers"]["PreferenceApplied"];
                 [name: string]: unknown;
             };
             content: {
@@ -712,6 +769,8 @@ export interface components {
         InternalError: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestId"];
+                Warning: components["headers"]["Warning"];
+                "Preference-Applied": components["headers"]["PreferenceApplied"];
                 [name: string]: unknown;
             };
             content: {
@@ -732,6 +791,8 @@ export interface components {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
                 "X-Request-ID": components["headers"]["XRequestId"];
+                Warning: components["headers"]["Warning"];
+                "Preference-Applied": components["headers"]["PreferenceApplied"];
                 [name: string]: unknown;
             };
             content: {
@@ -749,6 +810,13 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+         *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+         *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+         * @example handling=strict
+         */
+        Prefer: string;
         /**
          * @description Change the task only if its current `ETag` is one of these (or `*`: it exists).
          *     A mismatch is a 412 and nothing changes.
@@ -807,6 +875,11 @@ export interface components {
         Cursor: string;
     };
     requestBodies: {
+        TaskUpdateBody: {
+            content: {
+                "application/json": components["schemas"]["TaskPatch"];
+            };
+        };
         TaskInputBody: {
             content: {
                 "application/json": components["schemas"]["TaskInput"];
@@ -814,6 +887,19 @@ export interface components {
         };
     };
     headers: {
+        /**
+         * @description One for each input the server ignored, at most 10 (RFC 7234 code 299):
+         *     `299 taskapi "ignored unknown field: status"`, `299 taskapi "ignored read-only field: id"`,
+         *     `299 taskapi "ignored unknown query parameter: sort_by"`. Names are cut to 64 characters;
+         *     characters other than printable ASCII are percent-encoded.
+         * @example 299 taskapi "ignored unknown field: status"
+         */
+        Warning: string;
+        /**
+         * @description `handling=strict` when the request asked for it with `Prefer: handling=strict`.
+         * @example handling=strict
+         */
+        PreferenceApplied: "handling=strict";
         /**
          * @description The task's entity tag (strong); it changes with every write to the task.
          * @example "3"
@@ -881,7 +967,15 @@ export interface operations {
                 /** @description The `next_cursor` of the previous page. Opaque; only valid with the same sort and filters. */
                 cursor?: components["parameters"]["Cursor"];
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -890,6 +984,8 @@ export interface operations {
             /** @description One page of tasks. */
             200: {
                 headers: {
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -936,6 +1032,13 @@ export interface operations {
                  * @example 5f8c1e2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
             };
             path?: never;
             cookie?: never;
@@ -950,6 +1053,8 @@ export interface operations {
                     ETag: components["headers"]["ETag"];
                     /** @description `true` when this response is the replay of an earlier request with the same `Idempotency-Key`. */
                     "Idempotent-Replayed"?: "true";
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -976,6 +1081,13 @@ export interface operations {
                  * @example "3"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
             };
             path: {
                 /**
@@ -992,6 +1104,8 @@ export interface operations {
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1002,6 +1116,8 @@ export interface operations {
             304: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1025,6 +1141,13 @@ export interface operations {
                  * @example "3"
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
             };
             path: {
                 /**
@@ -1035,12 +1158,14 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: components["requestBodies"]["TaskInputBody"];
+        requestBody: components["requestBodies"]["TaskUpdateBody"];
         responses: {
-            /** @description The replaced task. */
+            /** @description The updated task. */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1070,6 +1195,13 @@ export interface operations {
                  * @example "3"
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
             };
             path: {
                 /**
@@ -1085,6 +1217,8 @@ export interface operations {
             /** @description The task was deleted. */
             204: {
                 headers: {
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1109,6 +1243,13 @@ export interface operations {
                  * @example "3"
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
             };
             path: {
                 /**
@@ -1142,6 +1283,8 @@ export interface operations {
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1155,6 +1298,57 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    toggleTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Change the task only if its current `ETag` is one of these (or `*`: it exists).
+                 *     A mismatch is a 412 and nothing changes.
+                 * @example "3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path: {
+                /**
+                 * @description The task's id.
+                 * @example 0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e
+                 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task with `completed` flipped. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
@@ -1178,7 +1372,15 @@ export interface operations {
                  */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
             path: {
                 /**
                  * @description Your user id (the token's `sub`). Any other value is a 404.
@@ -1193,6 +1395,8 @@ export interface operations {
             /** @description The tasks. */
             200: {
                 headers: {
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1227,7 +1431,15 @@ export interface operations {
     compatCreateTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
             path: {
                 /**
                  * @description Your user id (the token's `sub`). Any other value is a 404.
@@ -1245,6 +1457,8 @@ export interface operations {
                     /** @description The new task's URL (on the `tasks` routes). */
                     Location: string;
                     ETag: components["headers"]["ETag"];
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1266,7 +1480,15 @@ export interface operations {
     compatGetTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
             path: {
                 /**
                  * @description Your user id (the token's `sub`). Any other value is a 404.
@@ -1287,6 +1509,8 @@ export interface operations {
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1305,7 +1529,15 @@ export interface operations {
     compatReplaceTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
             path: {
                 /**
                  * @description Your user id (the token's `sub`). Any other value is a 404.
@@ -1320,12 +1552,14 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: components["requestBodies"]["TaskInputBody"];
+        requestBody: components["requestBodies"]["TaskUpdateBody"];
         responses: {
-            /** @description The replaced task. */
+            /** @description The updated task. */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1347,7 +1581,15 @@ export interface operations {
     compatDeleteTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
             path: {
                 /**
                  * @description Your user id (the token's `sub`). Any other value is a 404.
@@ -1367,6 +1609,8 @@ export interface operations {
             /** @description The task was deleted. */
             204: {
                 headers: {
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1383,7 +1627,21 @@ export interface operations {
     compatToggleTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Change the task only if its current `ETag` is one of these (or `*`: it exists).
+                 *     A mismatch is a 412 and nothing changes.
+                 * @example "3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
             path: {
                 /**
                  * @description Your user id (the token's `sub`). Any other value is a 404.
@@ -1404,6 +1662,8 @@ export interface operations {
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1413,6 +1673,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
@@ -1422,7 +1683,15 @@ export interface operations {
     getHealth: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1431,6 +1700,8 @@ export interface operations {
             /** @description The process is up. */
             200: {
                 headers: {
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1448,7 +1719,15 @@ export interface operations {
     getReadiness: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1457,6 +1736,8 @@ export interface operations {
             /** @description Ready. */
             200: {
                 headers: {
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1477,6 +1758,8 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestId"];
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1501,7 +1784,15 @@ export interface operations {
     getMetrics: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1510,6 +1801,8 @@ export interface operations {
             /** @description The metrics. */
             200: {
                 headers: {
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1523,7 +1816,15 @@ export interface operations {
     getOpenAPIYAML: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1532,6 +1833,8 @@ export interface operations {
             /** @description The OpenAPI document. */
             200: {
                 headers: {
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1545,7 +1848,15 @@ export interface operations {
     getOpenAPIJSON: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1554,6 +1865,8 @@ export interface operations {
             /** @description The OpenAPI document. */
             200: {
                 headers: {
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -157,11 +157,13 @@ describe("taskapi typed client", () => {
     for (const p of patches) assert.equal(p.contentType, "application/merge-patch+json");
   });
 
-  test("replaceTask resets every field left out", async () => {
+  test("replaceTask sets the fields given and keeps the others", async () => {
+    const before = expectOk(await client.getTask(task.id));
     const replaced = expectOk(await client.replaceTask(task.id, { title: "replaced", tags: ["a", "b"] }));
     assert.equal(replaced.title, "replaced");
     assert.deepEqual(replaced.tags, ["a", "b"]);
-    assert.equal(replaced.priority, "medium");
+    assert.equal(replaced.priority, before.priority, "a field left out keeps its value");
+    assert.equal(replaced.completed, before.completed);
     assert.equal(replaced.id, task.id);
   });
 
@@ -187,11 +189,15 @@ describe("taskapi typed client", () => {
     assert.ok((problem.errors ?? []).every((e) => e.message.length > 0));
   });
 
-  test("an unknown field is a typed 422 problem naming the field", async () => {
+  test("an unknown field is ignored and named in a Warning; strict, it is a typed 422 problem", async () => {
     // Excess-property checks only apply to object literals, so a wider object still
-    // type-checks; the server is what rejects it.
-    const sneaky = { title: "owned by someone else", user_id: "mallory" };
-    const problem = expectProblem(await client.createTask(sneaky), 422, "urn:taskapi:problem:validation-failed");
+    // type-checks; the server is what ignores or rejects it.
+    const sneaky = { title: "owned by someone else", user_id: "mallory", tags: [runTag] };
+    const lenient = await client.createTask(sneaky);
+    const task = expectOk(lenient);
+    created.add(task.id);
+    assert.equal(lenient.response.headers.get("Warning"), '299 taskapi "ignored read-only field: user_id"');
+    const problem = expectProblem(await client.createTask(sneaky, { strict: true }), 422, "urn:taskapi:problem:validation-failed");
     assert.deepEqual(
       (problem.errors ?? []).map((e) => e.field),
       ["user_id"],
