@@ -11,24 +11,45 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"taskapi/internal/testdb"
 )
 
 var (
+	mainRuns   bool // Main is running the package's tests
 	binaryOnce sync.Once
+	binaryDir  string
 	binaryPath string
 	binaryErr  error
 )
 
-// Binary builds cmd/taskapi once per test process and returns its path.
+// Main runs the tests of a package that uses Binary or StartBinary, then removes the binary
+// they shared (no single test owns it, so no test's cleanup can). Call it from the package's
+// TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(apitest.Main(m)) }
+func Main(m *testing.M) int {
+	mainRuns = true
+	code := m.Run()
+	if binaryDir != "" {
+		os.RemoveAll(binaryDir)
+	}
+	return code
+}
+
+// Binary builds cmd/taskapi once per test process, into a temporary folder (named as
+// testdb.BinaryDirPrefix says) that Main removes when the tests end, and returns its path.
 func Binary(t testing.TB) string {
 	t.Helper()
+	if !mainRuns {
+		t.Fatal("apitest: the taskapi binary is removed by apitest.Main: add func TestMain(m *testing.M) { os.Exit(apitest.Main(m)) } to this package")
+	}
 	binaryOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "taskapi-bin-")
-		if err != nil {
-			binaryErr = err
+		binaryDir, binaryErr = testdb.MkdirTemp(testdb.BinaryDirPrefix)
+		if binaryErr != nil {
 			return
 		}
-		binaryPath = filepath.Join(dir, "taskapi")
+		binaryPath = filepath.Join(binaryDir, "taskapi")
 		if out, err := exec.Command("go", "build", "-o", binaryPath, "taskapi/cmd/taskapi").CombinedOutput(); err != nil {
 			binaryErr = fmt.Errorf("%v\n%s", err, out)
 		}

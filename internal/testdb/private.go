@@ -2,6 +2,7 @@ package testdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -36,9 +37,20 @@ func StartPrivate(t testing.TB) *Private {
 	slices.Sort(bins)
 	p := &Private{t: t, bin: filepath.Dir(bins[len(bins)-1]), dir: OwnedTempDir(t), Port: FreePort(t)}
 	p.run("initdb", "-D", p.dir, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8")
+	// Before Start: a start that fails its wait may still leave a server running.
+	t.Cleanup(p.stopIfRunning)
 	p.Start()
-	t.Cleanup(func() { p.pgctl("stop", "-m", "immediate") })
 	return p
+}
+
+// stopIfRunning stops the server unless the test left it stopped (pg_ctl status: 3).
+func (p *Private) stopIfRunning() {
+	status := AsPostgres(filepath.Join(p.bin, "pg_ctl"), "-D", p.dir, "status")
+	var exit *exec.ExitError
+	if err := status.Run(); errors.As(err, &exit) && exit.ExitCode() == 3 {
+		return
+	}
+	p.pgctl("stop", "-w", "-m", "immediate")
 }
 
 // URL is the address of database on the private server.
@@ -97,7 +109,7 @@ func AsPostgres(name string, args ...string) *exec.Cmd {
 // (t.TempDir's folders are private to the test's own user).
 func OwnedTempDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "taskapi-pg-")
+	dir, err := MkdirTemp(ServerDirPrefix)
 	if err != nil {
 		t.Fatal(err)
 	}
