@@ -56,6 +56,8 @@ type Config struct {
 	DBStatementTimeout time.Duration
 	// DBMaxConns caps the pool (0: four per CPU).
 	DBMaxConns int32
+	// DBPooler is auto, none or transaction: whether the database is behind a transaction pooler.
+	DBPooler string
 
 	Auth Auth
 
@@ -144,6 +146,7 @@ type env struct {
 	DBQueryExecMode      string `envconfig:"DB_QUERY_EXEC_MODE"`
 	DBStatementTimeout   string `envconfig:"DB_STATEMENT_TIMEOUT" default:"5s"`
 	DBMaxConns           string `envconfig:"DB_MAX_CONNS" default:"0"`
+	DBPooler             string `envconfig:"DB_POOLER" default:"auto"`
 	Secret               string `envconfig:"BETTER_AUTH_SECRET"`
 	BetterAuthURL        string `envconfig:"BETTER_AUTH_URL"`
 	JWKSURL              string `envconfig:"JWKS_URL"`
@@ -228,6 +231,12 @@ func parse(raw env, dev bool) (Config, error) {
 	}
 	cfg.DBStatementTimeout = p.durationOrZero("DB_STATEMENT_TIMEOUT", raw.DBStatementTimeout)
 	cfg.DBMaxConns = int32(p.count("DB_MAX_CONNS", raw.DBMaxConns, 0, 10000))
+	switch raw.DBPooler {
+	case "auto", "none", "transaction":
+		cfg.DBPooler = raw.DBPooler
+	default:
+		p.addf("DB_POOLER must be auto, none or transaction, not %q", raw.DBPooler)
+	}
 
 	betterAuth := strings.TrimRight(raw.BetterAuthURL, "/")
 	if betterAuth != "" && !isHTTPURL(betterAuth) {

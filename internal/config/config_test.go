@@ -71,6 +71,7 @@ func TestParseNamesEveryProblem(t *testing.T) {
 	raw.RedisURL = "http://cache"
 	raw.MaxHeaderBytes = "1"
 	raw.DBMaxConns = "-3"
+	raw.DBPooler = "sometimes"
 	raw.OTLPEndpoint = "collector:4318"
 	raw.TracesSamplerArg = "all"
 	_, err := parse(raw, false)
@@ -80,7 +81,7 @@ func TestParseNamesEveryProblem(t *testing.T) {
 	msg := err.Error()
 	for _, name := range []string{"BETTER_AUTH_SECRET", "MAX_BODY_BYTES", "LOG_LEVEL", "ADDR", "REQUEST_TIMEOUT",
 		"SHUTDOWN_TIMEOUT", "JWT_LEEWAY", "MIGRATE_ON_START", "TASKAPI_ENV", "DATABASE_URL", "RATE_LIMIT_RPS",
-		"RATE_LIMIT_BURST", "DB_QUERY_EXEC_MODE", "CORS_ALLOWED_ORIGINS", "REDIS_URL", "MAX_HEADER_BYTES", "DB_MAX_CONNS",
+		"RATE_LIMIT_BURST", "DB_QUERY_EXEC_MODE", "CORS_ALLOWED_ORIGINS", "REDIS_URL", "MAX_HEADER_BYTES", "DB_MAX_CONNS", "DB_POOLER",
 		"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER_ARG"} {
 		if !strings.Contains(msg, name) {
 			t.Errorf("the error does not name %s:\n%s", name, msg)

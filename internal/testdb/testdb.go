@@ -48,7 +48,7 @@ func AdminURL() string {
 // the service configures its own.
 func New(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	pool, err := postgres.Open(context.Background(), postgres.Options{URL: URL(t), ConnectTimeout: 10 * time.Second, Logger: slog.New(slog.DiscardHandler)})
+	pool, err := postgres.Open(context.Background(), postgres.Options{URL: URL(t), URLVariable: "TEST_DATABASE_URL", ConnectTimeout: 10 * time.Second, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
 	}
@@ -138,7 +138,7 @@ func ensureTemplate(ctx context.Context) (string, error) {
 
 func migrate(ctx context.Context, url string) error {
 	quiet := slog.New(slog.DiscardHandler)
-	pool, err := postgres.Open(ctx, postgres.Options{URL: url, ConnectTimeout: 10 * time.Second, Logger: quiet})
+	pool, err := postgres.Open(ctx, postgres.Options{URL: url, URLVariable: "TEST_DATABASE_URL", ConnectTimeout: 10 * time.Second, Logger: quiet})
 	if err != nil {
 		return err
 	}
