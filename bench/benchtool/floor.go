@@ -51,6 +51,8 @@ func floor(args []string) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	pool, err := postgres.Open(ctx, postgres.Options{
 		URL:              cfg.DatabaseURL,
+		URLVariable:      "DATABASE_URL",
+		Pooler:           cfg.DBPooler,
 		ConnectTimeout:   cfg.DBConnectTimeout,
 		QueryExecMode:    cfg.DBQueryExecMode,
 		StatementTimeout: cfg.DBStatementTimeout,

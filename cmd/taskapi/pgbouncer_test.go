@@ -2,99 +2,92 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"taskapi/internal/apitest"
 	"taskapi/internal/testdb"
 )
 
-// startPgBouncer runs a real PgBouncer in transaction mode (Neon's pooler is one) in front of
-// the test database, and returns its URL for that database.
-func startPgBouncer(t *testing.T, databaseURL string) string {
-	t.Helper()
-	bin, err := exec.LookPath("pgbouncer")
-	if err != nil {
-		t.Fatal("pgbouncer is not installed (apt-get install pgbouncer)")
-	}
-	u, err := url.Parse(databaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := testdb.OwnedTempDir(t)
-	port := testdb.FreePort(t)
-	config := fmt.Sprintf(`[databases]
-taskapi = host=%s port=%s dbname=%s user=postgres
+// refusalWarning is the warning logged when a server refuses statement_timeout as a stock
+// PgBouncer does.
+const refusalWarning = "refused the statement_timeout startup parameter"
 
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = %d
-unix_socket_dir = %s
-auth_type = trust
-auth_file = %s/users.txt
-pool_mode = transaction
-default_pool_size = 3
-max_client_conn = 200
-; pgx sends these at connect; a transaction pooler cannot keep session settings.
-ignore_startup_parameters = extra_float_digits,statement_timeout
-logfile = %s/pgbouncer.log
-`, u.Hostname(), u.Port(), strings.TrimPrefix(u.Path, "/"), port, dir, dir, dir)
-	for name, content := range map[string]string{"pgbouncer.ini": config, "users.txt": `"postgres" ""` + "\n"} {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cmd := testdb.AsPostgres(bin, filepath.Join(dir, "pgbouncer.ini"))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }) // SIGINT would wait for clients
-	pooled := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/taskapi?sslmode=disable", port)
-	if err := testdb.WaitFor(10*time.Second, func() error {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-		}
-		return err
-	}); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "pgbouncer.log"))
-		t.Fatalf("pgbouncer did not start: %v\n%s", err, log)
-	}
-	return pooled
-}
-
-// Through PgBouncer in transaction mode, with the exec modes that need no session state, the
-// whole API works; migrations go over the direct URL.
+// Through a stock PgBouncer in transaction mode on a host without Neon's -pooler in its name
+// (a self-hosted pooler, Supabase's on port 6543), the whole API works: with DB_POOLER unset
+// the service notices the refusal of statement_timeout, warns once and picks the exec mode;
+// with DB_POOLER=transaction it sends nothing to refuse; an explicit DB_QUERY_EXEC_MODE is
+// kept either way. Migrations go over the direct URL.
 func TestThroughPgBouncer(t *testing.T) {
 	direct := testdb.URL(t)
-	pooled := startPgBouncer(t, direct)
-	for _, mode := range []string{"exec", "simple_protocol", "describe_exec", "cache_describe"} {
-		t.Run(mode, func(t *testing.T) {
+	pooled := testdb.StartPgBouncer(t, direct)
+	for _, tc := range []struct {
+		name, pooler, mode string
+		wantMode           string // as pgx names it
+		wantWarnings       int
+	}{
+		{name: "auto", wantMode: "exec", wantWarnings: 1},
+		{name: "transaction", pooler: "transaction", wantMode: "exec"},
+		{name: "auto simple_protocol", mode: "simple_protocol", wantMode: "simple protocol", wantWarnings: 1},
+		{name: "transaction describe_exec", pooler: "transaction", mode: "describe_exec", wantMode: "describe exec"},
+		{name: "transaction cache_describe", pooler: "transaction", mode: "cache_describe", wantMode: "cache describe"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("DATABASE_URL", pooled)
 			t.Setenv("MIGRATION_DATABASE_URL", direct)
-			t.Setenv("DB_QUERY_EXEC_MODE", mode)
+			if tc.pooler != "" {
+				t.Setenv("DB_POOLER", tc.pooler)
+			}
+			if tc.mode != "" {
+				t.Setenv("DB_QUERY_EXEC_MODE", tc.mode)
+			}
 			t.Setenv("BETTER_AUTH_SECRET", secret)
 			t.Setenv("RATE_LIMIT_RPS", "0")
 			baseURL, _, stderr, stop := start(t)
-			if !strings.Contains(stderr.String(), `"db_exec_mode":"`) {
-				t.Errorf("the exec mode is not logged")
+			logs := stderr.String()
+			if n := strings.Count(logs, refusalWarning); n != tc.wantWarnings {
+				t.Errorf("the refusal was logged %d times, want %d:\n%s", n, tc.wantWarnings, logs)
+			}
+			if serving := logLine(logs, `"msg":"serving"`); !strings.Contains(serving, `"db_exec_mode":"`+tc.wantMode+`"`) {
+				t.Errorf("serving with another exec mode than %s: %s", tc.wantMode, serving)
 			}
 			c := apitest.NewClient(t, baseURL, []byte(secret))
-			exerciseAPI(t, c, c.Token("user-"+mode))
+			exerciseAPI(t, c, c.Token("user-"+tc.name))
 			if err := stop(); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
+}
+
+// A stock PgBouncer refuses statement_timeout, which DB_POOLER=none insists on sending: the
+// service stops at once (not after DB_CONNECT_TIMEOUT) and says to set DB_POOLER. A parameter
+// of the URL's own that it refuses is reported as the URL's to fix, whatever DB_POOLER says.
+func TestPgBouncerRefusals(t *testing.T) {
+	direct := testdb.URL(t)
+	pooled := testdb.StartPgBouncer(t, direct)
+	out := serveFails(t, "DATABASE_URL="+pooled, "MIGRATION_DATABASE_URL="+direct, "DB_POOLER=none")
+	for _, want := range []string{"taskapi: the server at 127.0.0.1:", "refused the startup parameter statement_timeout", "set DB_POOLER=transaction"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("DB_POOLER=none: the error lacks %q:\n%s", want, out)
+		}
+	}
+	out = serveFails(t, "DATABASE_URL="+pooled+"&search_path=public", "MIGRATION_DATABASE_URL="+direct)
+	if !strings.Contains(out, "refused the startup parameter search_path") || !strings.Contains(out, "remove it from DATABASE_URL") {
+		t.Errorf("search_path in the URL: the error does not say what to fix:\n%s", out)
+	}
+}
+
+// logLine is the first line of logs that contains s.
+func logLine(logs, s string) string {
+	for line := range strings.Lines(logs) {
+		if strings.Contains(line, s) {
+			return line
+		}
+	}
+	return ""
 }
 
 // exerciseAPI runs every kind of statement the service sends: create (plain and idempotent),

@@ -88,7 +88,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer flushTraces()
-	pool, err := openPool(ctx, cfg, logger, cfg.DatabaseURL, tracer)
+	pool, err := openPool(ctx, cfg, logger, cfg.DatabaseURL, "DATABASE_URL", tracer)
 	if err != nil {
 		return err
 	}
@@ -199,10 +199,13 @@ func setUp(stderr io.Writer, dev bool) (config.Config, *slog.Logger, error) {
 	return cfg, slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})), nil
 }
 
-// openPool opens a pool on url; with a tracer, its queries are traced.
-func openPool(ctx context.Context, cfg config.Config, logger *slog.Logger, url string, tracer trace.TracerProvider) (*pgxpool.Pool, error) {
+// openPool opens a pool on url, taken from the setting variable (named in its errors); with a
+// tracer, its queries are traced.
+func openPool(ctx context.Context, cfg config.Config, logger *slog.Logger, url, variable string, tracer trace.TracerProvider) (*pgxpool.Pool, error) {
 	opts := postgres.Options{
 		URL:              url,
+		URLVariable:      variable,
+		Pooler:           cfg.DBPooler,
 		CreateDatabase:   cfg.DatabaseIsDevDefault,
 		ConnectTimeout:   cfg.DBConnectTimeout,
 		QueryExecMode:    cfg.DBQueryExecMode,
@@ -219,9 +222,9 @@ func openPool(ctx context.Context, cfg config.Config, logger *slog.Logger, url s
 // migrateOnStart applies pending migrations over a direct connection: behind a pooler
 // (Neon's -pooler host) that is a pool of its own.
 func migrateOnStart(ctx context.Context, cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) error {
-	direct := postgres.DirectURL(cfg.DatabaseURL, cfg.MigrationDatabaseURL)
+	direct, variable := migrationURL(cfg)
 	if direct != cfg.DatabaseURL {
-		directPool, err := openPool(ctx, cfg, logger, direct, nil)
+		directPool, err := openPool(ctx, cfg, logger, direct, variable, nil)
 		if err != nil {
 			return fmt.Errorf("migrations' database: %w", err)
 		}
@@ -229,6 +232,15 @@ func migrateOnStart(ctx context.Context, cfg config.Config, logger *slog.Logger,
 		pool = directPool
 	}
 	return migrate(ctx, pool, logger, "up", io.Discard)
+}
+
+// migrationURL is where migrations run (see postgres.DirectURL) and the setting it comes from.
+func migrationURL(cfg config.Config) (url, variable string) {
+	variable = "DATABASE_URL"
+	if cfg.MigrationDatabaseURL != "" {
+		variable = "MIGRATION_DATABASE_URL"
+	}
+	return postgres.DirectURL(cfg.DatabaseURL, cfg.MigrationDatabaseURL), variable
 }
 
 // newVerifier sets up token verification: the shared secret, Better Auth's JWKS, or both.
@@ -383,7 +395,8 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, cfg, logger, postgres.DirectURL(cfg.DatabaseURL, cfg.MigrationDatabaseURL), nil)
+	url, variable := migrationURL(cfg)
+	pool, err := openPool(ctx, cfg, logger, url, variable, nil)
 	if err != nil {
 		return err
 	}

@@ -2,10 +2,12 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"runtime"
 	"strconv"
 	"strings"
@@ -19,16 +21,26 @@ import (
 // Options configure Open.
 type Options struct {
 	URL string
+	// URLVariable names the setting URL came from (DATABASE_URL, MIGRATION_DATABASE_URL),
+	// so that an error says what to fix.
+	URLVariable string
+	// Pooler is what URL points at: "transaction", a transaction-mode pooler such as
+	// PgBouncer (no session startup parameters, exec mode); "none", the server itself or a
+	// session pooler; "auto" or "", transaction for a Neon -pooler host, else none until the
+	// server refuses statement_timeout as a transaction pooler does, then transaction.
+	Pooler string
 	// CreateDatabase creates the URL's database when it does not exist (development only).
 	CreateDatabase bool
 	// ConnectTimeout bounds how long Open keeps retrying an unreachable server; a Neon
-	// compute that scaled to zero takes seconds to wake.
+	// compute that scaled to zero takes seconds to wake. A failure that retrying cannot fix
+	// (a wrong password, a missing database) ends Open at once.
 	ConnectTimeout time.Duration
-	// QueryExecMode is pgx's exec mode by name; "" chooses: exec behind a pooler, else
-	// cache_statement (prepared statements, the fastest).
+	// QueryExecMode is pgx's exec mode by name; "" chooses: exec behind a transaction
+	// pooler, else cache_statement (prepared statements, the fastest).
 	QueryExecMode string
 	// StatementTimeout is set as the sessions' statement_timeout (0: the server's), except
-	// behind a pooler, which does not pass startup parameters on.
+	// behind a transaction pooler, which cannot keep session settings; there only the query's
+	// context bounds it (when it ends, pgx sends the server a cancel request).
 	StatementTimeout time.Duration
 	// MaxConns caps the pool; 0 means four per CPU.
 	MaxConns int32
@@ -50,6 +62,14 @@ var execModes = map[string]pgx.QueryExecMode{
 // survive from one transaction to the next.
 func IsPooled(host string) bool { return strings.Contains(host, "-pooler") }
 
+// behindTransactionPooler reports whether Options.Pooler, or for auto the host's name, puts
+// the server behind a transaction pooler.
+func behindTransactionPooler(pooler, host string) bool {
+	return pooler == "transaction" || (pooler != "none" && IsPooled(host))
+}
+
+func isAuto(pooler string) bool { return pooler == "" || pooler == "auto" }
+
 // DirectURL is the URL for work that needs a session of its own (migrations take an advisory
 // lock): explicit if given, else the pooled URL with Neon's -pooler removed from the host.
 func DirectURL(databaseURL, explicit string) string {
@@ -63,7 +83,9 @@ func DirectURL(databaseURL, explicit string) string {
 	return strings.Replace(databaseURL, cfg.Host, strings.Replace(cfg.Host, "-pooler", "", 1), 1)
 }
 
-// Open returns a pool whose server has answered a ping.
+// Open returns a pool whose server has answered a ping. It retries what may pass (a server
+// starting or waking, a network failing) until ConnectTimeout, and returns at once, saying
+// what to fix, on a failure that would only repeat.
 func Open(ctx context.Context, opts Options) (*pgxpool.Pool, error) {
 	cfg, err := poolConfig(opts)
 	if err != nil {
@@ -75,6 +97,24 @@ func Open(ctx context.Context, opts Options) (*pgxpool.Pool, error) {
 		pool, err := connect(ctx, cfg, opts.CreateDatabase)
 		if err == nil {
 			return pool, nil
+		}
+		server := net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port)))
+		sentTimeout := opts.StatementTimeout > 0 && !behindTransactionPooler(opts.Pooler, cfg.ConnConfig.Host)
+		if sentTimeout && isAuto(opts.Pooler) && refusedParameter(err) == "statement_timeout" {
+			// A pooler in its default configuration (PgBouncer's refuses every startup
+			// parameter it cannot keep): one that is not a Neon -pooler host.
+			opts.Pooler = "transaction"
+			if cfg, err = poolConfig(opts); err != nil {
+				return nil, err
+			}
+			opts.Logger.Warn("the database server refused the statement_timeout startup parameter, as a transaction pooler "+
+				"such as PgBouncer does: connecting without it, as to a transaction pooler (the request deadline still "+
+				"bounds every query); set DB_POOLER=transaction to say so explicitly",
+				"server", server, "db_exec_mode", cfg.ConnConfig.DefaultQueryExecMode.String())
+			continue
+		}
+		if err := permanentFailure(err, server, cmp.Or(opts.URLVariable, "the database URL"), sentTimeout); err != nil {
+			return nil, err
 		}
 		opts.Logger.Warn("database not reachable yet", "attempt", attempt, "retry_in", wait.String(), "err", err)
 		select {
@@ -90,12 +130,16 @@ func Open(ctx context.Context, opts Options) (*pgxpool.Pool, error) {
 func poolConfig(opts Options) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(opts.URL)
 	if err != nil {
-		return nil, errors.New("parsing DATABASE_URL failed") // pgx's message may quote the password
+		// pgx's message may quote the password.
+		return nil, fmt.Errorf("parsing %s failed", cmp.Or(opts.URLVariable, "the database URL"))
+	}
+	if !isAuto(opts.Pooler) && opts.Pooler != "none" && opts.Pooler != "transaction" {
+		return nil, fmt.Errorf("unknown pooler %q (want auto, none or transaction)", opts.Pooler)
 	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "taskapi"
 	}
-	pooled := IsPooled(cfg.ConnConfig.Host)
+	pooled := behindTransactionPooler(opts.Pooler, cfg.ConnConfig.Host)
 	mode := opts.QueryExecMode
 	if mode == "" {
 		mode = "cache_statement"

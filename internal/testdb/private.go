@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,8 +75,62 @@ func (p *Private) CreateDatabase(name string) {
 // Start starts the (stopped) server and waits until it accepts connections.
 func (p *Private) Start() {
 	p.t.Helper()
+	p.start()
+}
+
+// StartInRecovery starts the (stopped) server as a standby with no primary and hot_standby
+// off: until Promote, it refuses every connection with SQLSTATE 57P03, as a server that is
+// starting up does, however long the test takes.
+func (p *Private) StartInRecovery() {
+	p.t.Helper()
+	if out, err := AsPostgres("touch", filepath.Join(p.dir, "standby.signal")).CombinedOutput(); err != nil {
+		p.t.Fatalf("testdb: standby.signal: %v\n%s", err, out)
+	}
+	p.start("-c hot_standby=off")
+}
+
+// Promote ends the recovery StartInRecovery began and waits until the server accepts
+// connections.
+func (p *Private) Promote() {
+	p.t.Helper()
+	p.pgctl("promote", "-w")
+}
+
+func (p *Private) start(options ...string) {
+	p.t.Helper()
 	p.pgctl("start", "-w", "-l", filepath.Join(p.dir, "server.log"), "-o",
-		fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", p.Port, p.dir))
+		fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off %s", p.Port, p.dir, strings.Join(options, " ")))
+}
+
+// AddPasswordRole creates a role that logs in over TCP only with its password (SCRAM), where
+// the server trusts every other role, and restarts the server to apply that at once.
+func (p *Private) AddPasswordRole(name, password string) {
+	p.t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, p.URL("postgres"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var create string
+	if err := conn.QueryRow(ctx, "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', $1::text, $2::text)", name, password).Scan(&create); err != nil {
+		p.t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, create); err != nil {
+		p.t.Fatal(err)
+	}
+	// pg_hba.conf's first matching line wins.
+	hba := filepath.Join(p.dir, "pg_hba.conf")
+	rules, err := os.ReadFile(hba)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	rule := fmt.Sprintf("host all %s 127.0.0.1/32 scram-sha-256\n", name)
+	if err := os.WriteFile(hba, append([]byte(rule), rules...), 0o600); err != nil {
+		p.t.Fatal(err)
+	}
+	p.Stop()
+	p.Start()
 }
 
 // Stop kills the server at once, as a crash or a Neon compute suspending would.

@@ -148,7 +148,7 @@ func leased(ctx context.Context, conn *pgx.Conn, name string) (bool, error) {
 
 func migrate(ctx context.Context, url string) error {
 	quiet := slog.New(slog.DiscardHandler)
-	pool, err := postgres.Open(ctx, postgres.Options{URL: url, ConnectTimeout: 10 * time.Second, Logger: quiet})
+	pool, err := postgres.Open(ctx, postgres.Options{URL: url, URLVariable: "TEST_DATABASE_URL", ConnectTimeout: 10 * time.Second, Logger: quiet})
 	if err != nil {
 		return err
 	}

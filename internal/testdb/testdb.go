@@ -43,7 +43,7 @@ func AdminURL() string {
 // the service configures its own.
 func New(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	pool, err := postgres.Open(context.Background(), postgres.Options{URL: URL(t), ConnectTimeout: 10 * time.Second, Logger: slog.New(slog.DiscardHandler)})
+	pool, err := postgres.Open(context.Background(), postgres.Options{URL: URL(t), URLVariable: "TEST_DATABASE_URL", ConnectTimeout: 10 * time.Second, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
 	}
