@@ -31,7 +31,7 @@ cd "$HERE"
 
 TARGET=${TARGET:-go}
 case "$TARGET" in
-go) default_scenarios="list list-filtered get create update mixed"; default_port=18080 ;;
+go) default_scenarios="list list-filtered get create update mixed reminders complete-recurring"; default_port=18080 ;;
 fastapi) default_scenarios="list get create update mixed"; default_port=18000 ;;
 *) die "TARGET must be go or fastapi, not $TARGET" ;;
 esac
@@ -102,7 +102,8 @@ preflight() {
     case "$t" in
     list | get | create | update | mixed) ;;
     list-filtered) [ "$TARGET" = go ] || die "the FastAPI peer has no sort or cursor: list-filtered is go only" ;;
-    *) die "unknown scenario $t (list list-filtered get create update mixed)" ;;
+    reminders | complete-recurring) [ "$TARGET" = go ] || die "the FastAPI peer has no $t: go only" ;;
+    *) die "unknown scenario $t (list list-filtered get create update mixed reminders complete-recurring)" ;;
     esac
   done
   ! curl -s -o /dev/null --max-time 2 "$BASE_URL/" || die "something already listens on 127.0.0.1:$PORT (set PORT)"
@@ -258,12 +259,18 @@ bounded() {
 
 wrk_cmd() { # SCENARIO DURATION
   echo env SCENARIO="$1" TOKENS_FILE="$RUN/tokens.txt" IDS_FILE="$RUN/ids.txt" CURSORS_FILE="$RUN/cursors.txt" \
+    RECURRING_FILE="$RUN/recurring.txt" \
     wrk -t"$THREADS" -c"$CONNS" -d"$2" --latency -s "$HERE/lua/tasks.lua" "$BASE_URL"
 }
 
 # measure_wrk SCENARIO PASS -> ROW (one table row)
 measure_wrk() {
   local sc=$1 pass=$2 out tf s0 s1 res
+  if [ "$sc" = complete-recurring ]; then
+    # Every request completes an open occurrence, so a run starts from the ones open now (an
+    # earlier run completed those it was given).
+    "$BIN/benchtool" fetch -base "$BASE_URL" -tokens "$RUN/tokens.txt" -ids "" -recurring-ids "$RUN/recurring.txt"
+  fi
   out=$(mktemp) tf=$(mktemp)
   s0=$(snapshot)
   # shellcheck disable=SC2046
@@ -345,7 +352,7 @@ prepare_pass() {
   "${TARGET}_seed" > /dev/null
   "$BIN/benchtool" tokens -users "$U" -out "$RUN/tokens.txt"
   local cursors=()
-  [ "$TARGET" != go ] || cursors=(-cursors "$RUN/cursors.txt" -cursor-query "$FILTERED_QUERY")
+  [ "$TARGET" != go ] || cursors=(-cursors "$RUN/cursors.txt" -cursor-query "$FILTERED_QUERY" -recurring-ids "$RUN/recurring.txt")
   log "fetching 20 task ids per user${cursors:+ and page-2 cursors of ?$FILTERED_QUERY} through the API"
   "$BIN/benchtool" fetch -base "$BASE_URL" -tokens "$RUN/tokens.txt" -ids "$RUN/ids.txt" "${cursors[@]}"
   if [ "$WARMUP" != 0 ]; then
@@ -454,6 +461,11 @@ main() {
            printf "%s", (sep == ", " ? ")" : "")
            if (nc) printf "; stack floor / database ceiling: %.1f%%", 100*(f/nf)/(c/nc)
            print "" }'
+    printf '%s\n' "${ROWS[@]}" | awk -F'|' '{gsub(/ /, "", $3); gsub(/ /, "", $5)}
+      $3 == "update" {u += $5; nu++} $3 == "complete-recurring" {c += $5; nc++}
+      $3 == "list" {l += $5; nl++} $3 == "reminders" {r += $5; nr++}
+      END{ if (nu && nc) printf "- complete-recurring / update: %.0f / %.0f req/s: completing a recurring task (and making its next occurrence) costs %.2fx a plain update (target: at most 1.5x)\n", c/nc, u/nu, (u/nu)/(c/nc)
+           if (nl && nr) printf "- reminders / list: %.0f / %.0f req/s = %.0f%% (target: at least 100%%)\n", r/nr, l/nl, 100*(r/nr)/(l/nl) }'
     echo "- server: peak RSS $peak MiB, RSS after start $RSS_START MiB; exit status after SIGTERM: $SERVER_RC; its log (LOG_LEVEL=$LOG_LEVEL): $warnings line(s), $canceled of them \"context canceled\" (requests in flight when wrk closed its connections at the end of a run; wrk does not count them)"
     echo "- total errors: $ERRORS; run took $((SECONDS - started)) s"
   } > "$OUT"

@@ -4,10 +4,12 @@
 //	    one "user-N <HS256 JWT>" line per user, signed with $BETTER_AUTH_SECRET (auth.Mint,
 //	    as `taskapi token` does), exp = now + 1h
 //	benchtool fetch -base http://127.0.0.1:18080 -tokens tokens.txt -ids ids.txt \
-//	    [-cursors cursors.txt -cursor-query 'status=pending&sort=-due_date&limit=20']
+//	    [-cursors cursors.txt -cursor-query 'status=pending&sort=-due_date&limit=20'] \
+//	    [-recurring-ids recurring.txt]
 //	    through the API, per user: the ids of the 20 newest tasks (GET /api/tasks?limit=20) for
-//	    get/update, and the next_cursor of the first page of the filtered query (the page-2
-//	    cursor for list-filtered; cursors are opaque and bound to the user, sort and filters)
+//	    get/update, the next_cursor of the first page of the filtered query (the page-2
+//	    cursor for list-filtered; cursors are opaque and bound to the user, sort and filters),
+//	    and the ids of open recurring tasks (?recurring=true&status=pending) for complete-recurring
 //	benchtool pgbench-list -src gen/db/tasks.sql.go -query listTasksByCreatedAtDesc -out list.sql \
 //	    [-arg Completed=false ...]
 //	    a pgbench script running the project's own list query, taken from the sqlc output,
@@ -124,10 +126,11 @@ func fetch(args []string) error {
 	fs := flag.NewFlagSet("fetch", flag.ExitOnError)
 	base := fs.String("base", "", "API base URL")
 	tokensFile := fs.String("tokens", "tokens.txt", "tokens file")
-	idsFile := fs.String("ids", "ids.txt", `output: "user id id ..." per user`)
+	idsFile := fs.String("ids", "ids.txt", `output: "user id id ..." per user (empty: skip)`)
 	perUser := fs.Int("per-user", 20, "ids per user (the list limit)")
 	cursorsFile := fs.String("cursors", "", `output: "user cursor" per user with a second page (empty: skip)`)
 	cursorQuery := fs.String("cursor-query", "status=pending&sort=-due_date&limit=20", "query of the filtered list")
+	recurringFile := fs.String("recurring-ids", "", `output: "user id id ..." of open recurring tasks per user (empty: skip)`)
 	conc := fs.Int("c", 8, "concurrent requests")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
 	_ = fs.Parse(args)
@@ -168,20 +171,23 @@ func fetch(args []string) error {
 
 	ids := make([]string, len(toks))
 	cursors := make([]string, len(toks))
+	recurring := make([]string, len(toks))
 	err = parallel(ctx, len(toks), *conc, func(i int) error {
 		u := toks[i]
-		p, err := get(u, "limit="+strconv.Itoa(*perUser))
-		if err != nil {
-			return err
+		if *idsFile != "" {
+			p, err := get(u, "limit="+strconv.Itoa(*perUser))
+			if err != nil {
+				return err
+			}
+			if len(p.Items) == 0 {
+				return fmt.Errorf("%s has no tasks: was the database seeded?", u.user)
+			}
+			line := []string{u.user}
+			for _, it := range p.Items {
+				line = append(line, it.ID)
+			}
+			ids[i] = strings.Join(line, " ")
 		}
-		if len(p.Items) == 0 {
-			return fmt.Errorf("%s has no tasks: was the database seeded?", u.user)
-		}
-		line := []string{u.user}
-		for _, it := range p.Items {
-			line = append(line, it.ID)
-		}
-		ids[i] = strings.Join(line, " ")
 		if *cursorsFile != "" {
 			p, err := get(u, *cursorQuery)
 			if err != nil {
@@ -191,16 +197,36 @@ func fetch(args []string) error {
 				cursors[i] = u.user + " " + url.QueryEscape(*p.NextCursor)
 			}
 		}
+		if *recurringFile != "" {
+			p, err := get(u, "recurring=true&status=pending&limit=100")
+			if err != nil {
+				return err
+			}
+			if len(p.Items) > 0 {
+				line := []string{u.user}
+				for _, it := range p.Items {
+					line = append(line, it.ID)
+				}
+				recurring[i] = strings.Join(line, " ")
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if err := writeLines(*idsFile, ids); err != nil {
-		return err
+	if *idsFile != "" {
+		if err := writeLines(*idsFile, ids); err != nil {
+			return err
+		}
 	}
 	if *cursorsFile != "" {
 		if err := writeLines(*cursorsFile, cursors); err != nil {
+			return err
+		}
+	}
+	if *recurringFile != "" {
+		if err := writeLines(*recurringFile, recurring); err != nil {
 			return err
 		}
 	}

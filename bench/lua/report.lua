@@ -20,7 +20,9 @@ non2xx = 0
 
 if os.getenv("CHECK_2XX") == "1" then
   local shown = 0
+  local scenario_response = response -- a scenario's own (complete-recurring), if it has one
   function response(status, headers, body)
+    if scenario_response then scenario_response(status, headers, body) end
     if status < 200 or status > 299 then
       non2xx = non2xx + 1
       if shown < 3 then

@@ -9,7 +9,11 @@
 --   create         POST /api/tasks {title, description, priority, tags}
 --   update         PATCH /api/tasks/{id} {"title":"Updated N","completed":true|false}
 --   mixed          MIX % of list, get, create, update (default 60,20,10,10)
--- Env: SCENARIO, TOKENS_FILE ("user token" lines), IDS_FILE ("user id id ..."; get/update/mixed),
+--   reminders      GET /api/reminders?limit=20                  (the reminders poll: due now)
+--   complete-recurring  PATCH /api/tasks/{id} {"completed":true} on an open recurring task, which
+--                  makes its next occurrence; the next one (the answer's Link) replaces it
+-- Env: SCENARIO, TOKENS_FILE ("user token" lines), IDS_FILE ("user id id ..."; get/update/mixed;
+--      complete-recurring: RECURRING_FILE, the same shape),
 --      CURSORS_FILE ("user cursor"; list-filtered), FILTERED_QUERY (status=pending&sort=-due_date&limit=20),
 --      LIST_LIMIT (20), MIX (60,20,10,10).
 -- Any response that is not 2xx counts as an error (report.lua prints the RESULT line).
@@ -25,8 +29,10 @@ local mix = {}
 for n in string.gmatch(os.getenv("MIX") or "60,20,10,10", "%d+") do mix[#mix + 1] = tonumber(n) end
 local cut_list, cut_get, cut_create = mix[1], mix[1] + mix[2], mix[1] + mix[2] + mix[3]
 
-local known = { list = true, ["list-filtered"] = true, get = true, create = true, update = true, mixed = true }
-local needs_ids = (scenario == "get" or scenario == "update" or scenario == "mixed")
+local known = { list = true, ["list-filtered"] = true, get = true, create = true, update = true, mixed = true,
+  reminders = true, ["complete-recurring"] = true }
+local needs_ids = (scenario == "get" or scenario == "update" or scenario == "mixed" or scenario == "complete-recurring")
+if scenario == "complete-recurring" then ids_file = os.getenv("RECURRING_FILE") or "data/recurring.txt" end
 local needs_cursor = (scenario == "list-filtered")
 
 local users = {}
@@ -109,7 +115,35 @@ local function op_update(u)
     { ["Authorization"] = u.auth, ["Content-Type"] = json_ct }, body)
 end
 
-local ops = { list = op_list, ["list-filtered"] = op_filtered, get = op_get, create = op_create, update = op_update }
+local function op_reminders(u)
+  return wrk.format("GET", "/api/reminders?limit=20", { ["Authorization"] = u.auth })
+end
+
+-- Completing an occurrence makes the next one, which the answer's Link names: it takes the
+-- completed one's place in the user's ids, so that every request completes an open occurrence.
+-- The answer's body says which task it was (wrk's response callback knows no connection).
+local in_flight = {}
+
+local function op_complete(u)
+  local i = math.random(#u.ids)
+  in_flight[u.ids[i]] = { u = u, i = i }
+  return wrk.format("PATCH", "/api/tasks/" .. u.ids[i],
+    { ["Authorization"] = u.auth, ["Content-Type"] = json_ct }, '{"completed":true}')
+end
+
+if scenario == "complete-recurring" then
+  function response(status, headers, body)
+    local id = string.match(body or "", '"id":"([0-9a-f-]+)"')
+    local slot = id and in_flight[id]
+    if not slot then return end
+    in_flight[id] = nil
+    local next_id = string.match(headers["Link"] or "", "</api/tasks/([0-9a-f-]+)>")
+    if next_id and slot.u.ids[slot.i] == id then slot.u.ids[slot.i] = next_id end
+  end
+end
+
+local ops = { list = op_list, ["list-filtered"] = op_filtered, get = op_get, create = op_create, update = op_update,
+  reminders = op_reminders, ["complete-recurring"] = op_complete }
 
 function request()
   local u = users[math.random(#users)]

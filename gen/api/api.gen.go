@@ -306,6 +306,23 @@ type Readiness struct {
 // ReadinessStatus Example: ready
 type ReadinessStatus string
 
+// Recurrence How the task repeats: an RFC 5545 RRULE value without the `RRULE:` prefix, e.g.
+// `FREQ=WEEKLY;BYDAY=MO`, expanded in the task's `timezone` from its `due_date` (which a
+// recurring task must have). `FREQ` is `DAILY`, `WEEKLY`, `MONTHLY` or `YEARLY`; `INTERVAL`
+// (at least 1), `COUNT` (occurrences including the first) or `UNTIL` (inclusive; not both),
+// `BYDAY`, `BYMONTHDAY`, `BYMONTH`, `BYSETPOS` and `WKST` are understood; the time of day
+// comes from `due_date`. Completing an occurrence creates the next one. `null`: does not
+// repeat (setting it to `null` ends the series).
+//
+// Example: FREQ=WEEKLY;BYDAY=MO
+type Recurrence = string
+
+// RemindAt When to remind the user (RFC 3339), or `null`. Until the task is completed, it is listed
+// by `GET /api/reminders` from this moment on; set it to `null` to dismiss the reminder.
+//
+// Example: 2026-12-01T16:30:00Z
+type RemindAt = time.Time
+
 // SortOrder A field to sort by; a leading `-` means descending. `created` is the Phase II name for
 // `-created_at` (newest first).
 //
@@ -349,8 +366,23 @@ type Task struct {
 	// Example: medium
 	Priority Priority `json:"priority"`
 
+	// Recurrence The RRULE value the task repeats by (see `TaskInput`), or `null`.
+	Recurrence *string `json:"recurrence"`
+
+	// RemindAt When to remind the user, or `null`.
+	RemindAt *time.Time `json:"remind_at"`
+
+	// SeriesId The same for every occurrence of one recurring task (the id of its first one);
+	// `null` for a task that does not repeat. Set by the server.
+	SeriesId *openapi_types.UUID `json:"series_id"`
+
 	// Tags Example: ["shopping"]
 	Tags []string `json:"tags"`
+
+	// Timezone The IANA time zone the recurrence is expanded in.
+	//
+	// Example: UTC
+	Timezone string `json:"timezone"`
 
 	// Title 1 to 200 characters, trimmed, never blank.
 	//
@@ -365,7 +397,7 @@ type Task struct {
 
 // TaskInput The editable fields of a new task. Only `title` is required. Defaults for fields left
 // out: `description` null, `completed` false, `priority` medium, `due_date` null, `tags`
-// empty. Other fields, including `id`, `user_id` and the timestamps, are ignored and named
+// empty, `recurrence` null, `timezone` UTC, `remind_at` null. Other fields, including `id`, `user_id` and the timestamps, are ignored and named
 // in a `Warning` header; with `Prefer: handling=strict` they are a 422.
 //
 // Example: {"priority":"high","tags":["shopping"],"title":"Buy milk"}
@@ -390,10 +422,36 @@ type TaskInput struct {
 	// Example: medium
 	Priority *Priority `json:"priority,omitempty"`
 
+	// Recurrence How the task repeats: an RFC 5545 RRULE value without the `RRULE:` prefix, e.g.
+	// `FREQ=WEEKLY;BYDAY=MO`, expanded in the task's `timezone` from its `due_date` (which a
+	// recurring task must have). `FREQ` is `DAILY`, `WEEKLY`, `MONTHLY` or `YEARLY`; `INTERVAL`
+	// (at least 1), `COUNT` (occurrences including the first) or `UNTIL` (inclusive; not both),
+	// `BYDAY`, `BYMONTHDAY`, `BYMONTH`, `BYSETPOS` and `WKST` are understood; the time of day
+	// comes from `due_date`. Completing an occurrence creates the next one. `null`: does not
+	// repeat (setting it to `null` ends the series).
+	//
+	//
+	// Example: FREQ=WEEKLY;BYDAY=MO
+	Recurrence nullable.Nullable[Recurrence] `json:"recurrence,omitempty"`
+
+	// RemindAt When to remind the user (RFC 3339), or `null`. Until the task is completed, it is listed
+	// by `GET /api/reminders` from this moment on; set it to `null` to dismiss the reminder.
+	//
+	//
+	// Example: 2026-12-01T16:30:00Z
+	RemindAt nullable.Nullable[RemindAt] `json:"remind_at,omitempty"`
+
 	// Tags Up to 10 distinct tags, each 1 to 30 characters; surrounding white space is trimmed.
 	//
 	// Example: ["shopping","errands"]
 	Tags *Tags `json:"tags,omitempty"`
+
+	// Timezone The IANA time zone the recurrence is expanded in, so that a 09:00 meeting stays at 09:00
+	// local time across daylight-saving changes. Default `UTC`.
+	//
+	//
+	// Example: Europe/Berlin
+	Timezone *Timezone `json:"timezone,omitempty"`
 
 	// Title 1 to 200 characters (Unicode code points, not bytes). Surrounding white space is trimmed
 	// before storing and the rest must not be blank.
@@ -414,9 +472,10 @@ type TaskPage struct {
 }
 
 // TaskPatch The fields to change, for PATCH (a JSON merge patch) and PUT: absent fields are kept,
-// `null` clears `description` or `due_date`. `title`, `completed`, `priority` and `tags`
-// cannot be null. Other fields are ignored and named in a `Warning` header; with
-// `Prefer: handling=strict` they are a 422.
+// `null` clears `description`, `due_date`, `recurrence` or `remind_at`. `title`,
+// `completed`, `priority`, `tags` and `timezone` cannot be null. Completing an occurrence
+// of a recurring task creates the next one. Other fields are ignored and named in a
+// `Warning` header; with `Prefer: handling=strict` they are a 422.
 //
 // Example: {"completed":true,"due_date":null}
 type TaskPatch struct {
@@ -438,10 +497,36 @@ type TaskPatch struct {
 	// Example: medium
 	Priority *Priority `json:"priority,omitempty"`
 
+	// Recurrence How the task repeats: an RFC 5545 RRULE value without the `RRULE:` prefix, e.g.
+	// `FREQ=WEEKLY;BYDAY=MO`, expanded in the task's `timezone` from its `due_date` (which a
+	// recurring task must have). `FREQ` is `DAILY`, `WEEKLY`, `MONTHLY` or `YEARLY`; `INTERVAL`
+	// (at least 1), `COUNT` (occurrences including the first) or `UNTIL` (inclusive; not both),
+	// `BYDAY`, `BYMONTHDAY`, `BYMONTH`, `BYSETPOS` and `WKST` are understood; the time of day
+	// comes from `due_date`. Completing an occurrence creates the next one. `null`: does not
+	// repeat (setting it to `null` ends the series).
+	//
+	//
+	// Example: FREQ=WEEKLY;BYDAY=MO
+	Recurrence nullable.Nullable[Recurrence] `json:"recurrence,omitempty"`
+
+	// RemindAt When to remind the user (RFC 3339), or `null`. Until the task is completed, it is listed
+	// by `GET /api/reminders` from this moment on; set it to `null` to dismiss the reminder.
+	//
+	//
+	// Example: 2026-12-01T16:30:00Z
+	RemindAt nullable.Nullable[RemindAt] `json:"remind_at,omitempty"`
+
 	// Tags Up to 10 distinct tags, each 1 to 30 characters; surrounding white space is trimmed.
 	//
 	// Example: ["shopping","errands"]
 	Tags *Tags `json:"tags,omitempty"`
+
+	// Timezone The IANA time zone the recurrence is expanded in, so that a 09:00 meeting stays at 09:00
+	// local time across daylight-saving changes. Default `UTC`.
+	//
+	//
+	// Example: Europe/Berlin
+	Timezone *Timezone `json:"timezone,omitempty"`
 
 	// Title 1 to 200 characters (Unicode code points, not bytes). Surrounding white space is trimmed
 	// before storing and the rest must not be blank.
@@ -450,6 +535,12 @@ type TaskPatch struct {
 	// Example: Buy milk
 	Title *Title `json:"title,omitempty"`
 }
+
+// Timezone The IANA time zone the recurrence is expanded in, so that a 09:00 meeting stays at 09:00
+// local time across daylight-saving changes. Default `UTC`.
+//
+// Example: Europe/Berlin
+type Timezone = string
 
 // Title 1 to 200 characters (Unicode code points, not bytes). Surrounding white space is trimmed
 // before storing and the rest must not be blank.
@@ -486,6 +577,12 @@ type PriorityFilter string
 
 // Query defines model for Query.
 type Query = string
+
+// Recurring defines model for Recurring.
+type Recurring = bool
+
+// RemindBefore defines model for RemindBefore.
+type RemindBefore = time.Time
 
 // Sort A field to sort by; a leading `-` means descending. `created` is the Phase II name for
 // `-created_at` (newest first).
@@ -542,19 +639,37 @@ type ValidationFailed = Problem
 
 // TaskInputBody The editable fields of a new task. Only `title` is required. Defaults for fields left
 // out: `description` null, `completed` false, `priority` medium, `due_date` null, `tags`
-// empty. Other fields, including `id`, `user_id` and the timestamps, are ignored and named
+// empty, `recurrence` null, `timezone` UTC, `remind_at` null. Other fields, including `id`, `user_id` and the timestamps, are ignored and named
 // in a `Warning` header; with `Prefer: handling=strict` they are a 422.
 //
 // Example: {"priority":"high","tags":["shopping"],"title":"Buy milk"}
 type TaskInputBody = TaskInput
 
 // TaskUpdateBody The fields to change, for PATCH (a JSON merge patch) and PUT: absent fields are kept,
-// `null` clears `description` or `due_date`. `title`, `completed`, `priority` and `tags`
-// cannot be null. Other fields are ignored and named in a `Warning` header; with
-// `Prefer: handling=strict` they are a 422.
+// `null` clears `description`, `due_date`, `recurrence` or `remind_at`. `title`,
+// `completed`, `priority`, `tags` and `timezone` cannot be null. Completing an occurrence
+// of a recurring task creates the next one. Other fields are ignored and named in a
+// `Warning` header; with `Prefer: handling=strict` they are a 422.
 //
 // Example: {"completed":true,"due_date":null}
 type TaskUpdateBody = TaskPatch
+
+// ListRemindersParams defines parameters for ListReminders.
+type ListRemindersParams struct {
+	// Until Reminders due at or before this instant (RFC 3339). Defaults to now.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+
+	// Limit Page size, 1 to 100. Defaults to 20.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; only valid with the same sort and filters.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Prefer `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+	// that the operation does not have is then a 422 or 400 instead of being ignored, and the
+	// response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
 
 // ListTasksParams defines parameters for ListTasks.
 type ListTasksParams struct {
@@ -576,6 +691,12 @@ type ListTasksParams struct {
 	// Q Only tasks whose title or description contains this text, ignoring case. `%` and `_`
 	// are matched literally. An empty value means no text filter.
 	Q *Query `form:"q,omitempty" json:"q,omitempty"`
+
+	// Recurring `true`: only tasks that repeat (have a `recurrence`); `false`: only tasks that do not.
+	Recurring *Recurring `form:"recurring,omitempty" json:"recurring,omitempty"`
+
+	// RemindBefore Only tasks with a reminder (`remind_at`) strictly before this instant (RFC 3339).
+	RemindBefore *RemindBefore `form:"remind_before,omitempty" json:"remind_before,omitempty"`
 
 	// Sort Sort order; a leading `-` means descending. Defaults to `-created_at` (newest first).
 	// `priority` sorts by rank (low < medium < high). Tasks without a due date come last in
@@ -756,6 +877,9 @@ type CompatReplaceTaskJSONRequestBody = TaskPatch
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListReminders List the reminders that are due
+	// (GET /api/reminders)
+	ListReminders(ctx echo.Context, params ListRemindersParams) error
 	// ListTasks List your tasks
 	// (GET /api/tasks)
 	ListTasks(ctx echo.Context, params ListTasksParams) error
@@ -816,6 +940,55 @@ type ServerInterfaceWrapper struct {
 	Handler ServerInterface
 }
 
+// ListReminders converts echo context to params.
+func (w *ServerInterfaceWrapper) ListReminders(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRemindersParams
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Prefer, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Prefer: %s", err))
+		}
+
+		params.Prefer = &Prefer
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListReminders(ctx, params)
+	return err
+}
+
 // ListTasks converts echo context to params.
 func (w *ServerInterfaceWrapper) ListTasks(ctx echo.Context) error {
 	var err error
@@ -862,6 +1035,20 @@ func (w *ServerInterfaceWrapper) ListTasks(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "recurring" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "recurring", ctx.QueryParams(), &params.Recurring, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter recurring: %s", err))
+	}
+
+	// ------------- Optional query parameter "remind_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "remind_before", ctx.QueryParams(), &params.RemindBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter remind_before: %s", err))
 	}
 
 	// ------------- Optional query parameter "sort" -------------
@@ -1542,6 +1729,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/:user_id/tasks/:id", wrapper.CompatGetTask, options.OperationMiddlewares["compatGetTask"]...)
 	router.PUT(options.BaseURL+"/api/:user_id/tasks/:id", wrapper.CompatReplaceTask, options.OperationMiddlewares["compatReplaceTask"]...)
 	router.PATCH(options.BaseURL+"/api/:user_id/tasks/:id/complete", wrapper.CompatToggleTask, options.OperationMiddlewares["compatToggleTask"]...)
+	router.GET(options.BaseURL+"/api/reminders", wrapper.ListReminders, options.OperationMiddlewares["listReminders"]...)
 	router.GET(options.BaseURL+"/api/tasks", wrapper.ListTasks, options.OperationMiddlewares["listTasks"]...)
 	router.POST(options.BaseURL+"/api/tasks", wrapper.CreateTask, options.OperationMiddlewares["createTask"]...)
 	router.DELETE(options.BaseURL+"/api/tasks/:id", wrapper.DeleteTask, options.OperationMiddlewares["deleteTask"]...)
@@ -1676,6 +1864,201 @@ type ValidationFailedApplicationProblemPlusJSONResponse struct {
 	Body Problem
 
 	Headers ValidationFailedResponseHeaders
+}
+
+type ListRemindersRequestObject struct {
+	Params ListRemindersParams
+}
+
+type ListRemindersResponseObject interface {
+	VisitListRemindersResponse(w http.ResponseWriter) error
+}
+
+type ListReminders200ResponseHeaders struct {
+	PreferenceApplied *string
+	Warning           *string
+}
+
+type ListReminders200JSONResponse struct {
+	Body    TaskPage
+	Headers ListReminders200ResponseHeaders
+}
+
+func (response ListReminders200JSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReminders400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListReminders400ApplicationProblemPlusJSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReminders401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListReminders401ApplicationProblemPlusJSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReminders429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListReminders429ApplicationProblemPlusJSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReminders431ApplicationProblemPlusJSONResponse struct {
+	HeadersTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListReminders431ApplicationProblemPlusJSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReminders500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListReminders500ApplicationProblemPlusJSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReminders503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListReminders503ApplicationProblemPlusJSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-ID", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type ListTasksRequestObject struct {
@@ -2648,6 +3031,7 @@ type UpdateTaskResponseObject interface {
 
 type UpdateTask200ResponseHeaders struct {
 	ETag              string
+	Link              *string
 	PreferenceApplied *string
 	Warning           *string
 }
@@ -2665,6 +3049,9 @@ func (response UpdateTask200JSONResponse) VisitUpdateTaskResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	if response.Headers.PreferenceApplied != nil {
 		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
 	}
@@ -2972,6 +3359,7 @@ type ReplaceTaskResponseObject interface {
 
 type ReplaceTask200ResponseHeaders struct {
 	ETag              string
+	Link              *string
 	PreferenceApplied *string
 	Warning           *string
 }
@@ -2989,6 +3377,9 @@ func (response ReplaceTask200JSONResponse) VisitReplaceTaskResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	if response.Headers.PreferenceApplied != nil {
 		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
 	}
@@ -3295,6 +3686,7 @@ type ToggleTaskResponseObject interface {
 
 type ToggleTask200ResponseHeaders struct {
 	ETag              string
+	Link              *string
 	PreferenceApplied *string
 	Warning           *string
 }
@@ -3312,6 +3704,9 @@ func (response ToggleTask200JSONResponse) VisitToggleTaskResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	if response.Headers.PreferenceApplied != nil {
 		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
 	}
@@ -4505,6 +4900,7 @@ type CompatReplaceTaskResponseObject interface {
 
 type CompatReplaceTask200ResponseHeaders struct {
 	ETag              string
+	Link              *string
 	PreferenceApplied *string
 	Warning           *string
 }
@@ -4522,6 +4918,9 @@ func (response CompatReplaceTask200JSONResponse) VisitCompatReplaceTaskResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	if response.Headers.PreferenceApplied != nil {
 		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
 	}
@@ -4804,6 +5203,7 @@ type CompatToggleTaskResponseObject interface {
 
 type CompatToggleTask200ResponseHeaders struct {
 	ETag              string
+	Link              *string
 	PreferenceApplied *string
 	Warning           *string
 }
@@ -4821,6 +5221,9 @@ func (response CompatToggleTask200JSONResponse) VisitCompatToggleTaskResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	if response.Headers.PreferenceApplied != nil {
 		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
 	}
@@ -5043,6 +5446,9 @@ func (response CompatToggleTask503ApplicationProblemPlusJSONResponse) VisitCompa
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListReminders List the reminders that are due
+	// (GET /api/reminders)
+	ListReminders(ctx context.Context, request ListRemindersRequestObject) (ListRemindersResponseObject, error)
 	// ListTasks List your tasks
 	// (GET /api/tasks)
 	ListTasks(ctx context.Context, request ListTasksRequestObject) (ListTasksResponseObject, error)
@@ -5108,6 +5514,31 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// ListReminders operation middleware
+func (sh *strictHandler) ListReminders(ctx echo.Context, params ListRemindersParams) error {
+	var request ListRemindersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListReminders(ctx.Request().Context(), request.(ListRemindersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListReminders")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRemindersResponseObject); ok {
+		return validResponse.VisitListRemindersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // ListTasks operation middleware

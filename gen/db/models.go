@@ -96,4 +96,16 @@ type Task struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	Version     int64
+	Recurrence  *string
+	Timezone    string
+	SeriesID    *uuid.UUID
+	Occurrence  int32
+	RemindAt    *time.Time
+	Upcoming    []time.Time
+}
+
+type TaskReminder struct {
+	UserID   string
+	TaskID   uuid.UUID
+	RemindAt time.Time
 }

@@ -12,11 +12,130 @@ import (
 	"github.com/google/uuid"
 )
 
+const completeOccurrence = `-- name: CompleteOccurrence :one
+WITH done AS (
+    UPDATE tasks SET
+        title = $2, description = $3, completed = $4, priority = $5,
+        due_date = $6, tags = $7, recurrence = $8, timezone = $9, remind_at = $10,
+        upcoming = NULL
+    WHERE tasks.user_id = $11 AND tasks.id = $12 AND tasks.version = $13
+    RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming
+), next AS (
+    INSERT INTO tasks (id, user_id, title, description, priority, tags, due_date, recurrence, timezone, series_id, occurrence,
+                       remind_at, upcoming)
+    SELECT $14, done.user_id, done.title, done.description, done.priority, done.tags, $1::timestamptz,
+           done.recurrence, done.timezone, done.series_id, done.occurrence + 1, $15::timestamptz,
+           $16::timestamptz[]
+    FROM done
+    WHERE $1::timestamptz IS NOT NULL AND done.series_id IS NOT NULL
+    ON CONFLICT (user_id, series_id, occurrence) WHERE series_id IS NOT NULL DO NOTHING
+    RETURNING tasks.id
+)
+SELECT done.id, done.user_id, done.title, done.description, done.completed, done.completed_at, done.priority, done.due_date, done.tags, done.created_at, done.updated_at, done.version, done.recurrence, done.timezone, done.series_id, done.occurrence, done.remind_at, done.upcoming, made.id AS made_id, earlier.id AS earlier_id
+FROM done
+LEFT JOIN next AS made ON true
+LEFT JOIN tasks AS earlier ON $1::timestamptz IS NOT NULL AND earlier.user_id = done.user_id
+     AND earlier.series_id = done.series_id AND earlier.occurrence = done.occurrence + 1
+`
+
+type CompleteOccurrenceParams struct {
+	NextDue      *time.Time
+	Title        string
+	Description  *string
+	Completed    bool
+	Priority     TaskPriority
+	DueDate      *time.Time
+	Tags         []string
+	Recurrence   *string
+	Timezone     string
+	RemindAt     *time.Time
+	UserID       string
+	ID           uuid.UUID
+	Version      int64
+	NextID       uuid.UUID
+	NextRemindAt *time.Time
+	NextUpcoming []time.Time
+}
+
+type CompleteOccurrenceRow struct {
+	ID          uuid.UUID
+	UserID      string
+	Title       string
+	Description *string
+	Completed   bool
+	CompletedAt *time.Time
+	Priority    TaskPriority
+	DueDate     *time.Time
+	Tags        []string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Version     int64
+	Recurrence  *string
+	Timezone    string
+	SeriesID    *uuid.UUID
+	Occurrence  int32
+	RemindAt    *time.Time
+	Upcoming    []time.Time
+	MadeID      *uuid.UUID
+	EarlierID   *uuid.UUID
+}
+
+// CompleteOccurrence writes the whole task as the service computed it from the version it read
+// (only if that is still the version: else nothing is written and the service reads again)
+// and, with next_due, makes the next occurrence of its series in the same statement: the same
+// title, description, priority, tags, recurrence, timezone and series, open, number n + 1. At
+// most one: when it exists already (completed, reopened, completed again) nothing is made
+// (made_id is null) and earlier_id is the one that exists.
+func (q *Queries) CompleteOccurrence(ctx context.Context, arg CompleteOccurrenceParams) (*CompleteOccurrenceRow, error) {
+	row := q.db.QueryRow(ctx, completeOccurrence,
+		arg.NextDue,
+		arg.Title,
+		arg.Description,
+		arg.Completed,
+		arg.Priority,
+		arg.DueDate,
+		arg.Tags,
+		arg.Recurrence,
+		arg.Timezone,
+		arg.RemindAt,
+		arg.UserID,
+		arg.ID,
+		arg.Version,
+		arg.NextID,
+		arg.NextRemindAt,
+		arg.NextUpcoming,
+	)
+	var i CompleteOccurrenceRow
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Title,
+		&i.Description,
+		&i.Completed,
+		&i.CompletedAt,
+		&i.Priority,
+		&i.DueDate,
+		&i.Tags,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Version,
+		&i.Recurrence,
+		&i.Timezone,
+		&i.SeriesID,
+		&i.Occurrence,
+		&i.RemindAt,
+		&i.Upcoming,
+		&i.MadeID,
+		&i.EarlierID,
+	)
+	return &i, err
+}
+
 const createTask = `-- name: CreateTask :one
 
-INSERT INTO tasks (id, user_id, title, description, completed, priority, due_date, tags)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version
+INSERT INTO tasks (id, user_id, title, description, completed, priority, due_date, tags, recurrence, timezone, remind_at, upcoming)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming
 `
 
 type CreateTaskParams struct {
@@ -28,6 +147,10 @@ type CreateTaskParams struct {
 	Priority    TaskPriority
 	DueDate     *time.Time
 	Tags        []string
+	Recurrence  *string
+	Timezone    string
+	RemindAt    *time.Time
+	Upcoming    []time.Time
 }
 
 // Every query names the user: a task that belongs to someone else does not exist here.
@@ -42,6 +165,10 @@ func (q *Queries) CreateTask(ctx context.Context, arg CreateTaskParams) (*Task, 
 		arg.Priority,
 		arg.DueDate,
 		arg.Tags,
+		arg.Recurrence,
+		arg.Timezone,
+		arg.RemindAt,
+		arg.Upcoming,
 	)
 	var i Task
 	err := row.Scan(
@@ -57,6 +184,12 @@ func (q *Queries) CreateTask(ctx context.Context, arg CreateTaskParams) (*Task, 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Version,
+		&i.Recurrence,
+		&i.Timezone,
+		&i.SeriesID,
+		&i.Occurrence,
+		&i.RemindAt,
+		&i.Upcoming,
 	)
 	return &i, err
 }
@@ -82,7 +215,7 @@ func (q *Queries) DeleteTask(ctx context.Context, arg DeleteTaskParams) (int64, 
 }
 
 const getTask = `-- name: GetTask :one
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
 WHERE user_id = $1 AND id = $2
 `
 
@@ -107,13 +240,88 @@ func (q *Queries) GetTask(ctx context.Context, arg GetTaskParams) (*Task, error)
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Version,
+		&i.Recurrence,
+		&i.Timezone,
+		&i.SeriesID,
+		&i.Occurrence,
+		&i.RemindAt,
+		&i.Upcoming,
 	)
 	return &i, err
 }
 
+const listReminders = `-- name: ListReminders :many
+SELECT t.id, t.user_id, t.title, t.description, t.completed, t.completed_at, t.priority, t.due_date, t.tags, t.created_at, t.updated_at, t.version, t.recurrence, t.timezone, t.series_id, t.occurrence, t.remind_at, t.upcoming FROM (
+    SELECT r.task_id, r.remind_at FROM task_reminders r
+    WHERE r.user_id = $1 AND r.remind_at <= $2
+      AND ($3::uuid IS NULL
+           OR (r.remind_at, r.task_id) > ($4::text::timestamptz, $3))
+    ORDER BY r.remind_at, r.task_id
+    LIMIT $5
+) due
+JOIN tasks t ON t.user_id = $1 AND t.id = due.task_id
+ORDER BY due.remind_at, due.task_id
+`
+
+type ListRemindersParams struct {
+	UserID   string
+	Until    time.Time
+	AfterID  *uuid.UUID
+	AfterKey *string
+	PageSize int32
+}
+
+// ListReminders reads a page of the open tasks whose reminder is due by until, oldest first:
+// the page off task_reminders' index, then its tasks by id (a join the planner could otherwise
+// make by reading all of the user's tasks); after_key/after_id as in the list queries.
+func (q *Queries) ListReminders(ctx context.Context, arg ListRemindersParams) ([]*Task, error) {
+	rows, err := q.db.Query(ctx, listReminders,
+		arg.UserID,
+		arg.Until,
+		arg.AfterID,
+		arg.AfterKey,
+		arg.PageSize,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []*Task
+	for rows.Next() {
+		var i Task
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Title,
+			&i.Description,
+			&i.Completed,
+			&i.CompletedAt,
+			&i.Priority,
+			&i.DueDate,
+			&i.Tags,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Version,
+			&i.Recurrence,
+			&i.Timezone,
+			&i.SeriesID,
+			&i.Occurrence,
+			&i.RemindAt,
+			&i.Upcoming,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, &i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listTasksByCreatedAtAsc = `-- name: ListTasksByCreatedAtAsc :many
 
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -121,23 +329,27 @@ WHERE user_id = $1
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
-  AND ($8::uuid IS NULL
-       OR (created_at, id) > ($9::text::timestamptz, $8))
+  AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
+  AND ($9::timestamptz IS NULL OR remind_at < $9)
+  AND ($10::uuid IS NULL
+       OR (created_at, id) > ($11::text::timestamptz, $10))
 ORDER BY created_at, id
-LIMIT $10
+LIMIT $12
 `
 
 type ListTasksByCreatedAtAscParams struct {
-	UserID    string
-	Completed *bool
-	Priority  *TaskPriority
-	Tag       *string
-	DueBefore *time.Time
-	DueAfter  *time.Time
-	Pattern   *string
-	AfterID   *uuid.UUID
-	AfterKey  *string
-	PageSize  int32
+	UserID       string
+	Completed    *bool
+	Priority     *TaskPriority
+	Tag          *string
+	DueBefore    *time.Time
+	DueAfter     *time.Time
+	Pattern      *string
+	Recurring    *bool
+	RemindBefore *time.Time
+	AfterID      *uuid.UUID
+	AfterKey     *string
+	PageSize     int32
 }
 
 // The list queries, one per sort order; each reads the user's rows through an index led by
@@ -154,6 +366,8 @@ func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCr
 		arg.DueBefore,
 		arg.DueAfter,
 		arg.Pattern,
+		arg.Recurring,
+		arg.RemindBefore,
 		arg.AfterID,
 		arg.AfterKey,
 		arg.PageSize,
@@ -178,6 +392,12 @@ func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCr
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Version,
+			&i.Recurrence,
+			&i.Timezone,
+			&i.SeriesID,
+			&i.Occurrence,
+			&i.RemindAt,
+			&i.Upcoming,
 		); err != nil {
 			return nil, err
 		}
@@ -190,7 +410,7 @@ func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCr
 }
 
 const listTasksByCreatedAtDesc = `-- name: ListTasksByCreatedAtDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -198,23 +418,27 @@ WHERE user_id = $1
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
-  AND ($8::uuid IS NULL
-       OR (created_at, id) < ($9::text::timestamptz, $8))
+  AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
+  AND ($9::timestamptz IS NULL OR remind_at < $9)
+  AND ($10::uuid IS NULL
+       OR (created_at, id) < ($11::text::timestamptz, $10))
 ORDER BY created_at DESC, id DESC
-LIMIT $10
+LIMIT $12
 `
 
 type ListTasksByCreatedAtDescParams struct {
-	UserID    string
-	Completed *bool
-	Priority  *TaskPriority
-	Tag       *string
-	DueBefore *time.Time
-	DueAfter  *time.Time
-	Pattern   *string
-	AfterID   *uuid.UUID
-	AfterKey  *string
-	PageSize  int32
+	UserID       string
+	Completed    *bool
+	Priority     *TaskPriority
+	Tag          *string
+	DueBefore    *time.Time
+	DueAfter     *time.Time
+	Pattern      *string
+	Recurring    *bool
+	RemindBefore *time.Time
+	AfterID      *uuid.UUID
+	AfterKey     *string
+	PageSize     int32
 }
 
 func (q *Queries) ListTasksByCreatedAtDesc(ctx context.Context, arg ListTasksByCreatedAtDescParams) ([]*Task, error) {
@@ -226,6 +450,8 @@ func (q *Queries) ListTasksByCreatedAtDesc(ctx context.Context, arg ListTasksByC
 		arg.DueBefore,
 		arg.DueAfter,
 		arg.Pattern,
+		arg.Recurring,
+		arg.RemindBefore,
 		arg.AfterID,
 		arg.AfterKey,
 		arg.PageSize,
@@ -250,6 +476,12 @@ func (q *Queries) ListTasksByCreatedAtDesc(ctx context.Context, arg ListTasksByC
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Version,
+			&i.Recurrence,
+			&i.Timezone,
+			&i.SeriesID,
+			&i.Occurrence,
+			&i.RemindAt,
+			&i.Upcoming,
 		); err != nil {
 			return nil, err
 		}
@@ -262,7 +494,7 @@ func (q *Queries) ListTasksByCreatedAtDesc(ctx context.Context, arg ListTasksByC
 }
 
 const listTasksByDueDateAsc = `-- name: ListTasksByDueDateAsc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -270,25 +502,29 @@ WHERE user_id = $1
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
-  AND ($8::uuid IS NULL
-       OR ($9::text IS NULL AND due_date IS NULL AND id > $8)
-       OR ($9::text IS NOT NULL
-           AND (due_date IS NULL OR (due_date, id) > ($9::text::timestamptz, $8))))
+  AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
+  AND ($9::timestamptz IS NULL OR remind_at < $9)
+  AND ($10::uuid IS NULL
+       OR ($11::text IS NULL AND due_date IS NULL AND id > $10)
+       OR ($11::text IS NOT NULL
+           AND (due_date IS NULL OR (due_date, id) > ($11::text::timestamptz, $10))))
 ORDER BY due_date ASC NULLS LAST, id
-LIMIT $10
+LIMIT $12
 `
 
 type ListTasksByDueDateAscParams struct {
-	UserID    string
-	Completed *bool
-	Priority  *TaskPriority
-	Tag       *string
-	DueBefore *time.Time
-	DueAfter  *time.Time
-	Pattern   *string
-	AfterID   *uuid.UUID
-	AfterKey  *string
-	PageSize  int32
+	UserID       string
+	Completed    *bool
+	Priority     *TaskPriority
+	Tag          *string
+	DueBefore    *time.Time
+	DueAfter     *time.Time
+	Pattern      *string
+	Recurring    *bool
+	RemindBefore *time.Time
+	AfterID      *uuid.UUID
+	AfterKey     *string
+	PageSize     int32
 }
 
 // Tasks without a due date come last in both directions; a null after_key means the
@@ -302,6 +538,8 @@ func (q *Queries) ListTasksByDueDateAsc(ctx context.Context, arg ListTasksByDueD
 		arg.DueBefore,
 		arg.DueAfter,
 		arg.Pattern,
+		arg.Recurring,
+		arg.RemindBefore,
 		arg.AfterID,
 		arg.AfterKey,
 		arg.PageSize,
@@ -326,6 +564,12 @@ func (q *Queries) ListTasksByDueDateAsc(ctx context.Context, arg ListTasksByDueD
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Version,
+			&i.Recurrence,
+			&i.Timezone,
+			&i.SeriesID,
+			&i.Occurrence,
+			&i.RemindAt,
+			&i.Upcoming,
 		); err != nil {
 			return nil, err
 		}
@@ -338,7 +582,7 @@ func (q *Queries) ListTasksByDueDateAsc(ctx context.Context, arg ListTasksByDueD
 }
 
 const listTasksByDueDateDesc = `-- name: ListTasksByDueDateDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -346,25 +590,29 @@ WHERE user_id = $1
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
-  AND ($8::uuid IS NULL
-       OR ($9::text IS NULL AND due_date IS NULL AND id < $8)
-       OR ($9::text IS NOT NULL
-           AND (due_date IS NULL OR (due_date, id) < ($9::text::timestamptz, $8))))
+  AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
+  AND ($9::timestamptz IS NULL OR remind_at < $9)
+  AND ($10::uuid IS NULL
+       OR ($11::text IS NULL AND due_date IS NULL AND id < $10)
+       OR ($11::text IS NOT NULL
+           AND (due_date IS NULL OR (due_date, id) < ($11::text::timestamptz, $10))))
 ORDER BY due_date DESC NULLS LAST, id DESC
-LIMIT $10
+LIMIT $12
 `
 
 type ListTasksByDueDateDescParams struct {
-	UserID    string
-	Completed *bool
-	Priority  *TaskPriority
-	Tag       *string
-	DueBefore *time.Time
-	DueAfter  *time.Time
-	Pattern   *string
-	AfterID   *uuid.UUID
-	AfterKey  *string
-	PageSize  int32
+	UserID       string
+	Completed    *bool
+	Priority     *TaskPriority
+	Tag          *string
+	DueBefore    *time.Time
+	DueAfter     *time.Time
+	Pattern      *string
+	Recurring    *bool
+	RemindBefore *time.Time
+	AfterID      *uuid.UUID
+	AfterKey     *string
+	PageSize     int32
 }
 
 // Tasks without a due date come last in both directions; a null after_key means the
@@ -378,6 +626,8 @@ func (q *Queries) ListTasksByDueDateDesc(ctx context.Context, arg ListTasksByDue
 		arg.DueBefore,
 		arg.DueAfter,
 		arg.Pattern,
+		arg.Recurring,
+		arg.RemindBefore,
 		arg.AfterID,
 		arg.AfterKey,
 		arg.PageSize,
@@ -402,6 +652,12 @@ func (q *Queries) ListTasksByDueDateDesc(ctx context.Context, arg ListTasksByDue
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Version,
+			&i.Recurrence,
+			&i.Timezone,
+			&i.SeriesID,
+			&i.Occurrence,
+			&i.RemindAt,
+			&i.Upcoming,
 		); err != nil {
 			return nil, err
 		}
@@ -414,7 +670,7 @@ func (q *Queries) ListTasksByDueDateDesc(ctx context.Context, arg ListTasksByDue
 }
 
 const listTasksByPriorityAsc = `-- name: ListTasksByPriorityAsc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -422,23 +678,27 @@ WHERE user_id = $1
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
-  AND ($8::uuid IS NULL
-       OR (priority, id) > ($9::text::task_priority, $8))
+  AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
+  AND ($9::timestamptz IS NULL OR remind_at < $9)
+  AND ($10::uuid IS NULL
+       OR (priority, id) > ($11::text::task_priority, $10))
 ORDER BY priority, id
-LIMIT $10
+LIMIT $12
 `
 
 type ListTasksByPriorityAscParams struct {
-	UserID    string
-	Completed *bool
-	Priority  *TaskPriority
-	Tag       *string
-	DueBefore *time.Time
-	DueAfter  *time.Time
-	Pattern   *string
-	AfterID   *uuid.UUID
-	AfterKey  *string
-	PageSize  int32
+	UserID       string
+	Completed    *bool
+	Priority     *TaskPriority
+	Tag          *string
+	DueBefore    *time.Time
+	DueAfter     *time.Time
+	Pattern      *string
+	Recurring    *bool
+	RemindBefore *time.Time
+	AfterID      *uuid.UUID
+	AfterKey     *string
+	PageSize     int32
 }
 
 func (q *Queries) ListTasksByPriorityAsc(ctx context.Context, arg ListTasksByPriorityAscParams) ([]*Task, error) {
@@ -450,6 +710,8 @@ func (q *Queries) ListTasksByPriorityAsc(ctx context.Context, arg ListTasksByPri
 		arg.DueBefore,
 		arg.DueAfter,
 		arg.Pattern,
+		arg.Recurring,
+		arg.RemindBefore,
 		arg.AfterID,
 		arg.AfterKey,
 		arg.PageSize,
@@ -474,6 +736,12 @@ func (q *Queries) ListTasksByPriorityAsc(ctx context.Context, arg ListTasksByPri
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Version,
+			&i.Recurrence,
+			&i.Timezone,
+			&i.SeriesID,
+			&i.Occurrence,
+			&i.RemindAt,
+			&i.Upcoming,
 		); err != nil {
 			return nil, err
 		}
@@ -486,7 +754,7 @@ func (q *Queries) ListTasksByPriorityAsc(ctx context.Context, arg ListTasksByPri
 }
 
 const listTasksByPriorityDesc = `-- name: ListTasksByPriorityDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -494,23 +762,27 @@ WHERE user_id = $1
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
-  AND ($8::uuid IS NULL
-       OR (priority, id) < ($9::text::task_priority, $8))
+  AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
+  AND ($9::timestamptz IS NULL OR remind_at < $9)
+  AND ($10::uuid IS NULL
+       OR (priority, id) < ($11::text::task_priority, $10))
 ORDER BY priority DESC, id DESC
-LIMIT $10
+LIMIT $12
 `
 
 type ListTasksByPriorityDescParams struct {
-	UserID    string
-	Completed *bool
-	Priority  *TaskPriority
-	Tag       *string
-	DueBefore *time.Time
-	DueAfter  *time.Time
-	Pattern   *string
-	AfterID   *uuid.UUID
-	AfterKey  *string
-	PageSize  int32
+	UserID       string
+	Completed    *bool
+	Priority     *TaskPriority
+	Tag          *string
+	DueBefore    *time.Time
+	DueAfter     *time.Time
+	Pattern      *string
+	Recurring    *bool
+	RemindBefore *time.Time
+	AfterID      *uuid.UUID
+	AfterKey     *string
+	PageSize     int32
 }
 
 func (q *Queries) ListTasksByPriorityDesc(ctx context.Context, arg ListTasksByPriorityDescParams) ([]*Task, error) {
@@ -522,6 +794,8 @@ func (q *Queries) ListTasksByPriorityDesc(ctx context.Context, arg ListTasksByPr
 		arg.DueBefore,
 		arg.DueAfter,
 		arg.Pattern,
+		arg.Recurring,
+		arg.RemindBefore,
 		arg.AfterID,
 		arg.AfterKey,
 		arg.PageSize,
@@ -546,6 +820,12 @@ func (q *Queries) ListTasksByPriorityDesc(ctx context.Context, arg ListTasksByPr
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Version,
+			&i.Recurrence,
+			&i.Timezone,
+			&i.SeriesID,
+			&i.Occurrence,
+			&i.RemindAt,
+			&i.Upcoming,
 		); err != nil {
 			return nil, err
 		}
@@ -558,7 +838,7 @@ func (q *Queries) ListTasksByPriorityDesc(ctx context.Context, arg ListTasksByPr
 }
 
 const listTasksByTitleAsc = `-- name: ListTasksByTitleAsc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -566,23 +846,27 @@ WHERE user_id = $1
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
-  AND ($8::uuid IS NULL
-       OR (title, id) > ($9::text, $8))
+  AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
+  AND ($9::timestamptz IS NULL OR remind_at < $9)
+  AND ($10::uuid IS NULL
+       OR (title, id) > ($11::text, $10))
 ORDER BY title, id
-LIMIT $10
+LIMIT $12
 `
 
 type ListTasksByTitleAscParams struct {
-	UserID    string
-	Completed *bool
-	Priority  *TaskPriority
-	Tag       *string
-	DueBefore *time.Time
-	DueAfter  *time.Time
-	Pattern   *string
-	AfterID   *uuid.UUID
-	AfterKey  *string
-	PageSize  int32
+	UserID       string
+	Completed    *bool
+	Priority     *TaskPriority
+	Tag          *string
+	DueBefore    *time.Time
+	DueAfter     *time.Time
+	Pattern      *string
+	Recurring    *bool
+	RemindBefore *time.Time
+	AfterID      *uuid.UUID
+	AfterKey     *string
+	PageSize     int32
 }
 
 func (q *Queries) ListTasksByTitleAsc(ctx context.Context, arg ListTasksByTitleAscParams) ([]*Task, error) {
@@ -594,6 +878,8 @@ func (q *Queries) ListTasksByTitleAsc(ctx context.Context, arg ListTasksByTitleA
 		arg.DueBefore,
 		arg.DueAfter,
 		arg.Pattern,
+		arg.Recurring,
+		arg.RemindBefore,
 		arg.AfterID,
 		arg.AfterKey,
 		arg.PageSize,
@@ -618,6 +904,12 @@ func (q *Queries) ListTasksByTitleAsc(ctx context.Context, arg ListTasksByTitleA
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Version,
+			&i.Recurrence,
+			&i.Timezone,
+			&i.SeriesID,
+			&i.Occurrence,
+			&i.RemindAt,
+			&i.Upcoming,
 		); err != nil {
 			return nil, err
 		}
@@ -630,7 +922,7 @@ func (q *Queries) ListTasksByTitleAsc(ctx context.Context, arg ListTasksByTitleA
 }
 
 const listTasksByTitleDesc = `-- name: ListTasksByTitleDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -638,23 +930,27 @@ WHERE user_id = $1
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
-  AND ($8::uuid IS NULL
-       OR (title, id) < ($9::text, $8))
+  AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
+  AND ($9::timestamptz IS NULL OR remind_at < $9)
+  AND ($10::uuid IS NULL
+       OR (title, id) < ($11::text, $10))
 ORDER BY title DESC, id DESC
-LIMIT $10
+LIMIT $12
 `
 
 type ListTasksByTitleDescParams struct {
-	UserID    string
-	Completed *bool
-	Priority  *TaskPriority
-	Tag       *string
-	DueBefore *time.Time
-	DueAfter  *time.Time
-	Pattern   *string
-	AfterID   *uuid.UUID
-	AfterKey  *string
-	PageSize  int32
+	UserID       string
+	Completed    *bool
+	Priority     *TaskPriority
+	Tag          *string
+	DueBefore    *time.Time
+	DueAfter     *time.Time
+	Pattern      *string
+	Recurring    *bool
+	RemindBefore *time.Time
+	AfterID      *uuid.UUID
+	AfterKey     *string
+	PageSize     int32
 }
 
 func (q *Queries) ListTasksByTitleDesc(ctx context.Context, arg ListTasksByTitleDescParams) ([]*Task, error) {
@@ -666,6 +962,8 @@ func (q *Queries) ListTasksByTitleDesc(ctx context.Context, arg ListTasksByTitle
 		arg.DueBefore,
 		arg.DueAfter,
 		arg.Pattern,
+		arg.Recurring,
+		arg.RemindBefore,
 		arg.AfterID,
 		arg.AfterKey,
 		arg.PageSize,
@@ -690,6 +988,12 @@ func (q *Queries) ListTasksByTitleDesc(ctx context.Context, arg ListTasksByTitle
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Version,
+			&i.Recurrence,
+			&i.Timezone,
+			&i.SeriesID,
+			&i.Occurrence,
+			&i.RemindAt,
+			&i.Upcoming,
 		); err != nil {
 			return nil, err
 		}
@@ -702,7 +1006,7 @@ func (q *Queries) ListTasksByTitleDesc(ctx context.Context, arg ListTasksByTitle
 }
 
 const listTasksByUpdatedAtAsc = `-- name: ListTasksByUpdatedAtAsc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -710,23 +1014,27 @@ WHERE user_id = $1
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
-  AND ($8::uuid IS NULL
-       OR (updated_at, id) > ($9::text::timestamptz, $8))
+  AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
+  AND ($9::timestamptz IS NULL OR remind_at < $9)
+  AND ($10::uuid IS NULL
+       OR (updated_at, id) > ($11::text::timestamptz, $10))
 ORDER BY updated_at, id
-LIMIT $10
+LIMIT $12
 `
 
 type ListTasksByUpdatedAtAscParams struct {
-	UserID    string
-	Completed *bool
-	Priority  *TaskPriority
-	Tag       *string
-	DueBefore *time.Time
-	DueAfter  *time.Time
-	Pattern   *string
-	AfterID   *uuid.UUID
-	AfterKey  *string
-	PageSize  int32
+	UserID       string
+	Completed    *bool
+	Priority     *TaskPriority
+	Tag          *string
+	DueBefore    *time.Time
+	DueAfter     *time.Time
+	Pattern      *string
+	Recurring    *bool
+	RemindBefore *time.Time
+	AfterID      *uuid.UUID
+	AfterKey     *string
+	PageSize     int32
 }
 
 func (q *Queries) ListTasksByUpdatedAtAsc(ctx context.Context, arg ListTasksByUpdatedAtAscParams) ([]*Task, error) {
@@ -738,6 +1046,8 @@ func (q *Queries) ListTasksByUpdatedAtAsc(ctx context.Context, arg ListTasksByUp
 		arg.DueBefore,
 		arg.DueAfter,
 		arg.Pattern,
+		arg.Recurring,
+		arg.RemindBefore,
 		arg.AfterID,
 		arg.AfterKey,
 		arg.PageSize,
@@ -762,6 +1072,12 @@ func (q *Queries) ListTasksByUpdatedAtAsc(ctx context.Context, arg ListTasksByUp
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Version,
+			&i.Recurrence,
+			&i.Timezone,
+			&i.SeriesID,
+			&i.Occurrence,
+			&i.RemindAt,
+			&i.Upcoming,
 		); err != nil {
 			return nil, err
 		}
@@ -774,7 +1090,7 @@ func (q *Queries) ListTasksByUpdatedAtAsc(ctx context.Context, arg ListTasksByUp
 }
 
 const listTasksByUpdatedAtDesc = `-- name: ListTasksByUpdatedAtDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -782,23 +1098,27 @@ WHERE user_id = $1
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
-  AND ($8::uuid IS NULL
-       OR (updated_at, id) < ($9::text::timestamptz, $8))
+  AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
+  AND ($9::timestamptz IS NULL OR remind_at < $9)
+  AND ($10::uuid IS NULL
+       OR (updated_at, id) < ($11::text::timestamptz, $10))
 ORDER BY updated_at DESC, id DESC
-LIMIT $10
+LIMIT $12
 `
 
 type ListTasksByUpdatedAtDescParams struct {
-	UserID    string
-	Completed *bool
-	Priority  *TaskPriority
-	Tag       *string
-	DueBefore *time.Time
-	DueAfter  *time.Time
-	Pattern   *string
-	AfterID   *uuid.UUID
-	AfterKey  *string
-	PageSize  int32
+	UserID       string
+	Completed    *bool
+	Priority     *TaskPriority
+	Tag          *string
+	DueBefore    *time.Time
+	DueAfter     *time.Time
+	Pattern      *string
+	Recurring    *bool
+	RemindBefore *time.Time
+	AfterID      *uuid.UUID
+	AfterKey     *string
+	PageSize     int32
 }
 
 func (q *Queries) ListTasksByUpdatedAtDesc(ctx context.Context, arg ListTasksByUpdatedAtDescParams) ([]*Task, error) {
@@ -810,6 +1130,8 @@ func (q *Queries) ListTasksByUpdatedAtDesc(ctx context.Context, arg ListTasksByU
 		arg.DueBefore,
 		arg.DueAfter,
 		arg.Pattern,
+		arg.Recurring,
+		arg.RemindBefore,
 		arg.AfterID,
 		arg.AfterKey,
 		arg.PageSize,
@@ -834,6 +1156,12 @@ func (q *Queries) ListTasksByUpdatedAtDesc(ctx context.Context, arg ListTasksByU
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Version,
+			&i.Recurrence,
+			&i.Timezone,
+			&i.SeriesID,
+			&i.Occurrence,
+			&i.RemindAt,
+			&i.Upcoming,
 		); err != nil {
 			return nil, err
 		}
@@ -846,7 +1174,7 @@ func (q *Queries) ListTasksByUpdatedAtDesc(ctx context.Context, arg ListTasksByU
 }
 
 const listTasksNewestAfter = `-- name: ListTasksNewestAfter :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
 WHERE user_id = $1 AND (created_at, id) < ($2::text::timestamptz, $3::uuid)
 ORDER BY created_at DESC, id DESC
 LIMIT $4
@@ -886,6 +1214,12 @@ func (q *Queries) ListTasksNewestAfter(ctx context.Context, arg ListTasksNewestA
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Version,
+			&i.Recurrence,
+			&i.Timezone,
+			&i.SeriesID,
+			&i.Occurrence,
+			&i.RemindAt,
+			&i.Upcoming,
 		); err != nil {
 			return nil, err
 		}
@@ -898,7 +1232,7 @@ func (q *Queries) ListTasksNewestAfter(ctx context.Context, arg ListTasksNewestA
 }
 
 const listTasksNewestFirst = `-- name: ListTasksNewestFirst :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
 WHERE user_id = $1
 ORDER BY created_at DESC, id DESC
 LIMIT $2
@@ -935,6 +1269,12 @@ func (q *Queries) ListTasksNewestFirst(ctx context.Context, arg ListTasksNewestF
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Version,
+			&i.Recurrence,
+			&i.Timezone,
+			&i.SeriesID,
+			&i.Occurrence,
+			&i.RemindAt,
+			&i.Upcoming,
 		); err != nil {
 			return nil, err
 		}
@@ -963,23 +1303,72 @@ func (q *Queries) TaskExists(ctx context.Context, arg TaskExistsParams) (bool, e
 }
 
 const toggleTaskCompleted = `-- name: ToggleTaskCompleted :one
-UPDATE tasks SET completed = NOT completed
-WHERE user_id = $1 AND id = $2
-  AND ($3::bigint[] IS NULL OR version = ANY ($3::bigint[]))
-RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version
+WITH done AS (
+    UPDATE tasks SET completed = NOT completed
+    WHERE tasks.user_id = $1 AND tasks.id = $2
+      AND ($3::bigint[] IS NULL OR version = ANY ($3::bigint[]))
+      AND NOT (NOT completed AND recurrence IS NOT NULL AND NOT coalesce(upcoming[cardinality(upcoming)] > now(), false))
+    RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming
+), next_occurrence AS (
+    INSERT INTO tasks (id, user_id, title, description, priority, tags, due_date, recurrence, timezone, series_id,
+                       occurrence, remind_at, upcoming)
+    SELECT $4, done.user_id, done.title, done.description, done.priority, done.tags, ahead.due, done.recurrence,
+           done.timezone, done.series_id, done.occurrence + 1, done.remind_at + (ahead.due - done.due_date),
+           done.upcoming[ahead.i + 1:]
+    FROM done, LATERAL (SELECT u.due, u.i FROM unnest(done.upcoming) WITH ORDINALITY AS u (due, i)
+                        WHERE u.due > now() ORDER BY u.i LIMIT 1) AS ahead
+    WHERE done.completed_at = now() AND done.series_id IS NOT NULL
+    ON CONFLICT (user_id, series_id, occurrence) WHERE series_id IS NOT NULL DO NOTHING
+    RETURNING tasks.id
+)
+SELECT done.id, done.user_id, done.title, done.description, done.completed, done.completed_at, done.priority, done.due_date, done.tags, done.created_at, done.updated_at, done.version, done.recurrence, done.timezone, done.series_id, done.occurrence, done.remind_at, done.upcoming, made.id AS made_id, earlier.id AS earlier_id
+FROM done
+LEFT JOIN next_occurrence AS made ON true
+LEFT JOIN tasks AS earlier ON done.completed_at = now() AND earlier.user_id = done.user_id
+     AND earlier.series_id = done.series_id AND earlier.occurrence = done.occurrence + 1
 `
 
 type ToggleTaskCompletedParams struct {
 	UserID     string
 	ID         uuid.UUID
 	IfVersions []int64
+	NextID     uuid.UUID
+}
+
+type ToggleTaskCompletedRow struct {
+	ID          uuid.UUID
+	UserID      string
+	Title       string
+	Description *string
+	Completed   bool
+	CompletedAt *time.Time
+	Priority    TaskPriority
+	DueDate     *time.Time
+	Tags        []string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Version     int64
+	Recurrence  *string
+	Timezone    string
+	SeriesID    *uuid.UUID
+	Occurrence  int32
+	RemindAt    *time.Time
+	Upcoming    []time.Time
+	MadeID      *uuid.UUID
+	EarlierID   *uuid.UUID
 }
 
 // ToggleTaskCompleted flips completed in one statement, so two toggles never read the same
-// old value (the Phase II routes PATCH .../tasks/{id}/complete); if_versions as in UpdateTask.
-func (q *Queries) ToggleTaskCompleted(ctx context.Context, arg ToggleTaskCompletedParams) (*Task, error) {
-	row := q.db.QueryRow(ctx, toggleTaskCompleted, arg.UserID, arg.ID, arg.IfVersions)
-	var i Task
+// old value (the Phase II routes PATCH .../tasks/{id}/complete); if_versions and the next
+// occurrence as in UpdateTask.
+func (q *Queries) ToggleTaskCompleted(ctx context.Context, arg ToggleTaskCompletedParams) (*ToggleTaskCompletedRow, error) {
+	row := q.db.QueryRow(ctx, toggleTaskCompleted,
+		arg.UserID,
+		arg.ID,
+		arg.IfVersions,
+		arg.NextID,
+	)
+	var i ToggleTaskCompletedRow
 	err := row.Scan(
 		&i.ID,
 		&i.UserID,
@@ -993,21 +1382,55 @@ func (q *Queries) ToggleTaskCompleted(ctx context.Context, arg ToggleTaskComplet
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Version,
+		&i.Recurrence,
+		&i.Timezone,
+		&i.SeriesID,
+		&i.Occurrence,
+		&i.RemindAt,
+		&i.Upcoming,
+		&i.MadeID,
+		&i.EarlierID,
 	)
 	return &i, err
 }
 
 const updateTask = `-- name: UpdateTask :one
-UPDATE tasks SET
-    title       = coalesce($1, title),
-    description = CASE WHEN $2::boolean THEN $3 ELSE description END,
-    completed   = coalesce($4, completed),
-    priority    = coalesce($5, priority),
-    due_date    = CASE WHEN $6::boolean THEN $7 ELSE due_date END,
-    tags        = coalesce($8, tags)
-WHERE user_id = $9 AND id = $10
-  AND ($11::bigint[] IS NULL OR version = ANY ($11::bigint[]))
-RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version
+WITH done AS (
+    UPDATE tasks SET
+        title       = coalesce($1, title),
+        description = CASE WHEN $2::boolean THEN $3 ELSE description END,
+        completed   = coalesce($4, completed),
+        priority    = coalesce($5, priority),
+        due_date    = CASE WHEN $6::boolean THEN $7 ELSE due_date END,
+        tags        = coalesce($8, tags),
+        recurrence  = CASE WHEN $9::boolean THEN $10::text ELSE recurrence END,
+        timezone    = coalesce($11::text, timezone),
+        remind_at   = CASE WHEN $12::boolean THEN $13 ELSE remind_at END,
+        upcoming    = CASE WHEN $9 OR $6 OR $11::text IS NOT NULL THEN NULL ELSE upcoming END
+    WHERE tasks.user_id = $14 AND tasks.id = $15
+      AND ($16::bigint[] IS NULL OR version = ANY ($16::bigint[]))
+      AND NOT (coalesce($4, false) AND NOT completed
+               AND (recurrence IS NOT NULL OR ($9 AND $10::text IS NOT NULL))
+               AND ($9 OR $6 OR $11::text IS NOT NULL
+                    OR NOT coalesce(upcoming[cardinality(upcoming)] > now(), false)))
+    RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming
+), next_occurrence AS (
+    INSERT INTO tasks (id, user_id, title, description, priority, tags, due_date, recurrence, timezone, series_id,
+                       occurrence, remind_at, upcoming)
+    SELECT $17, done.user_id, done.title, done.description, done.priority, done.tags, ahead.due, done.recurrence,
+           done.timezone, done.series_id, done.occurrence + 1, done.remind_at + (ahead.due - done.due_date),
+           done.upcoming[ahead.i + 1:]
+    FROM done, LATERAL (SELECT u.due, u.i FROM unnest(done.upcoming) WITH ORDINALITY AS u (due, i)
+                        WHERE u.due > now() ORDER BY u.i LIMIT 1) AS ahead
+    WHERE done.completed_at = now() AND done.series_id IS NOT NULL
+    ON CONFLICT (user_id, series_id, occurrence) WHERE series_id IS NOT NULL DO NOTHING
+    RETURNING tasks.id
+)
+SELECT done.id, done.user_id, done.title, done.description, done.completed, done.completed_at, done.priority, done.due_date, done.tags, done.created_at, done.updated_at, done.version, done.recurrence, done.timezone, done.series_id, done.occurrence, done.remind_at, done.upcoming, made.id AS made_id, earlier.id AS earlier_id
+FROM done
+LEFT JOIN next_occurrence AS made ON true
+LEFT JOIN tasks AS earlier ON done.completed_at = now() AND earlier.user_id = done.user_id
+     AND earlier.series_id = done.series_id AND earlier.occurrence = done.occurrence + 1
 `
 
 type UpdateTaskParams struct {
@@ -1019,16 +1442,51 @@ type UpdateTaskParams struct {
 	SetDueDate     bool
 	DueDate        *time.Time
 	Tags           []string
+	SetRecurrence  bool
+	Recurrence     *string
+	Timezone       *string
+	SetRemindAt    bool
+	RemindAt       *time.Time
 	UserID         string
 	ID             uuid.UUID
 	IfVersions     []int64
+	NextID         uuid.UUID
 }
 
-// UpdateTask serves PATCH (only the fields given) and PUT (all of them). A null title,
-// completed, priority or tags keeps the old value; description and due_date change only when
-// their set_ flag is true, so that null can clear them. With if_versions (from If-Match) the
-// row is written only if its version is one of them: check and write in one statement.
-func (q *Queries) UpdateTask(ctx context.Context, arg UpdateTaskParams) (*Task, error) {
+type UpdateTaskRow struct {
+	ID          uuid.UUID
+	UserID      string
+	Title       string
+	Description *string
+	Completed   bool
+	CompletedAt *time.Time
+	Priority    TaskPriority
+	DueDate     *time.Time
+	Tags        []string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Version     int64
+	Recurrence  *string
+	Timezone    string
+	SeriesID    *uuid.UUID
+	Occurrence  int32
+	RemindAt    *time.Time
+	Upcoming    []time.Time
+	MadeID      *uuid.UUID
+	EarlierID   *uuid.UUID
+}
+
+// UpdateTask serves PATCH and PUT (only the fields given). A null title, completed,
+// priority, tags or timezone keeps the old value; description, due_date, recurrence and
+// remind_at change only when their set_ flag is true, so that null can clear them. With
+// if_versions (from If-Match) the row is written only if its version is one of them: check and
+// write in one statement.
+// Completing an open occurrence of a recurring task makes the next one in the same statement
+// (next_occurrence), due at the first of its upcoming dates that is still ahead; a write that
+// cannot (no upcoming dates known, none ahead, or the rule, due date or zone changing with it)
+// writes nothing, and the service completes the task on its own path (CompleteOccurrence). A
+// write that changes the rule, the due date or the zone forgets the upcoming dates.
+func (q *Queries) UpdateTask(ctx context.Context, arg UpdateTaskParams) (*UpdateTaskRow, error) {
 	row := q.db.QueryRow(ctx, updateTask,
 		arg.Title,
 		arg.SetDescription,
@@ -1038,11 +1496,17 @@ func (q *Queries) UpdateTask(ctx context.Context, arg UpdateTaskParams) (*Task, 
 		arg.SetDueDate,
 		arg.DueDate,
 		arg.Tags,
+		arg.SetRecurrence,
+		arg.Recurrence,
+		arg.Timezone,
+		arg.SetRemindAt,
+		arg.RemindAt,
 		arg.UserID,
 		arg.ID,
 		arg.IfVersions,
+		arg.NextID,
 	)
-	var i Task
+	var i UpdateTaskRow
 	err := row.Scan(
 		&i.ID,
 		&i.UserID,
@@ -1056,6 +1520,14 @@ func (q *Queries) UpdateTask(ctx context.Context, arg UpdateTaskParams) (*Task, 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Version,
+		&i.Recurrence,
+		&i.Timezone,
+		&i.SeriesID,
+		&i.Occurrence,
+		&i.RemindAt,
+		&i.Upcoming,
+		&i.MadeID,
+		&i.EarlierID,
 	)
 	return &i, err
 }

@@ -18,6 +18,10 @@ type task struct {
 	Priority    string   `json:"priority"`
 	DueDate     *string  `json:"due_date"`
 	Tags        []string `json:"tags"`
+	Recurrence  *string  `json:"recurrence"`
+	Timezone    string   `json:"timezone"`
+	SeriesID    *string  `json:"series_id"`
+	RemindAt    *string  `json:"remind_at"`
 	CreatedAt   string   `json:"created_at"`
 	UpdatedAt   string   `json:"updated_at"`
 }

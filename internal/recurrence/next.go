@@ -12,25 +12,27 @@ import (
 // (FREQ=MONTHLY;BYMONTH=2 anchored on a 31st) walks period by period until the year 9999, where its iterator
 // stops: nearly 8000 years of periods from today, for one call. The Gregorian calendar repeats exactly
 // every 400 years (146097 days, which is 20871 weeks), so the expansion runs on a copy of the series moved by a
-// whole number of 400-year cycles to start in windowStart..windowStart+399: the same dates on the same
-// weekdays, with the iterator's own stop at most 800 years away whatever the rule.
+// whole number of 400-year cycles to start in latestStart-399..latestStart: the same dates on the same
+// weekdays, with the iterator's own stop at most horizonYears + 399 years away whatever the rule.
 //
-// It looks horizonYears past due. That is a whole cycle, so a rule with INTERVAL=1 that has no occurrence in it
-// has none at all; a rule whose next occurrence is further away (FREQ=YEARLY;INTERVAL=500, or a rule whose
-// INTERVAL steps around the few dates it allows) is treated as having none.
+// It looks horizonYears past due: a task that repeats less often than that does not repeat for anyone who
+// will complete it, and the shorter the horizon, the closer to the iterator's end the copy starts (a rule that
+// never matches walks at most horizonYears + 399 years). The rarest dates a rule can ask for, a leap day on a
+// given weekday, come back within 40 years. A rule whose next occurrence is further away (FREQ=YEARLY;
+// INTERVAL=500, or a rule whose INTERVAL steps around the few dates it allows) is treated as having none.
 //
 // The copy is in wall-clock time, written as UTC so that no zone rule takes part: a 09:00 Monday meeting is at
 // 09:00 on Mondays whatever the offset; local turns it back into an instant.
 const (
-	horizonYears = 400
-	windowStart  = rrule.MAXYEAR - 399 - horizonYears // 9200: the latest start still sees a full horizon
+	horizonYears = 100
+	latestStart  = rrule.MAXYEAR - horizonYears // 9899: the latest start that still sees a full horizon
 )
 
 // Next is the due date of the occurrence that follows occurrence n (1-based; the task being completed), due at
 // due: the first occurrence of the rule, anchored at due in loc, strictly after both due and after (the moment
 // of completion). ok is false when the series is over: COUNT reached (COUNT counts occurrences including the
 // first, so with COUNT=3 occurrence 3 has no next), UNTIL passed (UNTIL is inclusive; a DATE includes its whole
-// day in loc), or no occurrence within the horizon (400 years past due). A nil loc is UTC. The occurrence has
+// day in loc), or no occurrence within the horizon (100 years past due). A nil loc is UTC. The occurrence has
 // due's time of day in loc, to the nanosecond.
 func (r Rule) Next(due time.Time, loc *time.Location, n int, after time.Time) (next time.Time, ok bool) {
 	if r.count > 0 && n >= r.count {
@@ -68,7 +70,7 @@ func (r Rule) first(due time.Time, loc *time.Location, after time.Time) (time.Ti
 		return time.Time{}, false
 	}
 	y := wall.Year()
-	shift := windowStart + (y%400+400)%400 - y // a multiple of 400 that moves y into the window
+	shift := 400 * floorDiv(latestStart-y, 400) // the largest multiple of 400 that keeps y+shift <= latestStart
 	opt := r.opt
 	opt.Dtstart = time.Date(y+shift, wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, time.UTC)
 	// Set explicitly: left zero, rrule-go's UNTIL is 292 years past the start.
@@ -114,4 +116,30 @@ func local(year int, month time.Month, day, hour, min, sec, nsec int, loc *time.
 	_, before := t.Add(-12 * time.Hour).Zone()
 	wall := time.Date(year, month, day, hour, min, sec, nsec, time.UTC)
 	return wall.Add(-time.Duration(before) * time.Second).In(loc)
+}
+
+// floorDiv is a / b rounded down (Go's / rounds towards zero).
+func floorDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// Upcoming is the due dates of the at most k occurrences that follow occurrence n, due at due,
+// as Next would give them one after the other when each is completed on time: for the service
+// to store, so that completing an occurrence needs no expansion. Fewer than k when the series
+// ends (COUNT, UNTIL, the horizon) first.
+func (r Rule) Upcoming(due time.Time, loc *time.Location, n, k int) []time.Time {
+	var out []time.Time
+	for i := 0; i < k; i++ {
+		next, ok := r.Next(due, loc, n+i, due)
+		if !ok {
+			break
+		}
+		out = append(out, next)
+		due = next
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package recurrence
 import (
 	"errors"
 	"math"
+	"slices"
 	"testing"
 	"time"
 )
@@ -106,17 +107,17 @@ func TestNext(t *testing.T) {
 		{"completed late, UNTIL reached", "FREQ=WEEKLY;UNTIL=20260630", "UTC", "2026-06-01 09:00", 1, "2026-06-24 15:00", "2026-06-29 09:00"},
 		{"completed late, UNTIL passed", "FREQ=WEEKLY;UNTIL=20260630", "UTC", "2026-06-01 09:00", 1, "2026-06-29 15:00", ""},
 		{"completed early", "FREQ=WEEKLY;BYDAY=MO", "UTC", "2026-06-01 09:00", 1, "2026-05-20 15:00", "2026-06-08 09:00"},
-		{"completed centuries late", "FREQ=WEEKLY;BYDAY=MO", "UTC", "1700-01-04 09:00", 1, "2026-06-24 15:00", "2026-06-29 09:00"},
-		{"completed past the horizon", "FREQ=DAILY", "UTC", "1600-01-01 09:00", 1, "2026-06-24 15:00", ""},
+		{"completed decades late", "FREQ=WEEKLY;BYDAY=MO", "UTC", "1950-01-02 09:00", 1, "2026-06-24 15:00", "2026-06-29 09:00"},
+		{"completed past the horizon", "FREQ=DAILY", "UTC", "1900-01-01 09:00", 1, "2026-06-24 15:00", ""},
 		{"due before it matches", "FREQ=MONTHLY;BYMONTHDAY=15", "UTC", "2026-06-20 09:00", 1, "", "2026-07-15 09:00"},
 		// Far from today the calendar is the same.
 		{"year 1", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", "UTC", "0001-01-01 00:00", 1, "", "0004-02-29 00:00"},
-		// No occurrence within 400 years.
+		// No occurrence within 100 years.
 		{"February on the 31st", "FREQ=MONTHLY;BYMONTH=2", "UTC", "2026-01-31 09:00", 1, "", ""},
 		{"30 February", "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "UTC", "2026-01-01 09:00", 1, "", ""},
 		{"seventh Monday", "FREQ=MONTHLY;BYSETPOS=7;BYDAY=MO", "UTC", "2026-01-01 09:00", 1, "", ""},
-		{"399 years on", "FREQ=YEARLY;INTERVAL=399", "UTC", "2026-01-01 09:00", 1, "", "2425-01-01 09:00"},
-		{"500 years on", "FREQ=YEARLY;INTERVAL=500", "UTC", "2026-01-01 09:00", 1, "", ""},
+		{"99 years on", "FREQ=YEARLY;INTERVAL=99", "UTC", "2026-01-01 09:00", 1, "", "2125-01-01 09:00"},
+		{"101 years on", "FREQ=YEARLY;INTERVAL=101", "UTC", "2026-01-01 09:00", 1, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			loc := zone(t, tc.zone)
@@ -196,12 +197,12 @@ func TestNextFarFromToday(t *testing.T) {
 func TestCheckAnchored(t *testing.T) {
 	for _, tc := range []struct{ rule, due, want string }{
 		{"FREQ=MONTHLY;BYMONTH=2", "2026-01-31 09:00",
-			"the recurrence rule FREQ=MONTHLY;BYMONTH=2 never repeats a task due on 2026-01-31: no later date matches it within 400 years"},
+			"the recurrence rule FREQ=MONTHLY;BYMONTH=2 never repeats a task due on 2026-01-31: no later date matches it within 100 years"},
 		{"FREQ=MONTHLY;BYMONTH=2", "2026-01-28 09:00", ""},
 		{"FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "2026-01-01 09:00",
-			"the recurrence rule FREQ=DAILY;BYMONTHDAY=30;BYMONTH=2 never repeats a task due on 2026-01-01: no later date matches it within 400 years"},
+			"the recurrence rule FREQ=DAILY;BYMONTHDAY=30;BYMONTH=2 never repeats a task due on 2026-01-01: no later date matches it within 100 years"},
 		{"FREQ=YEARLY;INTERVAL=500", "2026-01-01 09:00",
-			"the recurrence rule FREQ=YEARLY;INTERVAL=500 never repeats a task due on 2026-01-01: no later date matches it within 400 years"},
+			"the recurrence rule FREQ=YEARLY;INTERVAL=500 never repeats a task due on 2026-01-01: no later date matches it within 100 years"},
 		{"FREQ=WEEKLY;BYDAY=MO", "2026-06-03 09:00", ""},
 		{"FREQ=YEARLY", "2024-02-29 09:00", ""},
 		{"FREQ=DAILY;COUNT=1", "2026-06-03 09:00", ""},        // exhausted, but the rule repeats
@@ -223,12 +224,12 @@ func TestCheckAnchored(t *testing.T) {
 	}
 }
 
-// numberedWeekdays is every weekday from Monday to Friday of a month, each numbered: at most 23 days, so
-// positions 24 to 28 never match.
-const numberedWeekdays = "1MO,2MO,3MO,4MO,5MO,1TU,2TU,3TU,4TU,5TU,1WE,2WE,3WE,4WE,5WE,1TH,2TH,3TH,4TH,5TH,1FR,2FR,3FR,4FR,5FR"
+// numberedWeekdays is every Monday and Tuesday of a month, each numbered: at most 10 days, so positions 11
+// to 15 never match.
+const numberedWeekdays = "1MO,2MO,3MO,4MO,5MO,1TU,2TU,3TU,4TU,5TU"
 
 // Typical rules; rules that never match, anchored where the expansion walks furthest (a due date in a year
-// divisible by 400 lands on windowStart, 800 years from the iterator's end): DAILY has the most periods, and
+// 300 years after one divisible by 400 lands on latestStart-399, 499 years from the iterator's end): DAILY has the most periods, and
 // the MONTHLY and YEARLY ones are the most expensive found among those Parse accepts (rrule-go rebuilds its
 // tables for numbered days every month, and passes over every day of a period for each BYSETPOS position);
 // and a completion as late as the horizon allows.
@@ -236,10 +237,10 @@ func BenchmarkNext(b *testing.B) {
 	for _, bc := range []struct{ name, rule, due, after string }{
 		{"weekly", "FREQ=WEEKLY;BYDAY=MO,WE,FR", "2026-06-01 09:00", "2026-06-01 17:00"},
 		{"last-weekday", "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", "2026-06-30 09:00", "2026-06-30 17:00"},
-		{"never-daily", "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "2000-01-03 09:00", ""},
-		{"never-monthly", "FREQ=MONTHLY;BYDAY=" + numberedWeekdays + ";BYSETPOS=24,25,26,27,28", "2000-01-03 09:00", ""},
-		{"never-yearly", "FREQ=YEARLY;BYDAY=MO,TU,WE,TH,FR,SA;BYSETPOS=357,358,359,360,361", "2000-01-03 09:00", ""},
-		{"late-daily", "FREQ=DAILY", "1601-01-01 09:00", "2000-12-31 09:00"},
+		{"never-daily", "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "2300-01-03 09:00", ""},
+		{"never-monthly", "FREQ=MONTHLY;BYDAY=" + numberedWeekdays + ";BYSETPOS=11,12,13,14,15", "2300-01-03 09:00", ""},
+		{"never-yearly", "FREQ=YEARLY;BYDAY=MO,TU,WE,TH,FR,SA;BYSETPOS=357,358,359,360,361", "2300-01-03 09:00", ""},
+		{"late-daily", "FREQ=DAILY", "1926-01-01 09:00", "2025-12-31 09:00"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			loc := zone(b, "Europe/Berlin")
@@ -257,5 +258,41 @@ func BenchmarkNext(b *testing.B) {
 				r.Next(due, loc, 1, after)
 			}
 		})
+	}
+}
+
+func TestUpcoming(t *testing.T) {
+	ny := zone(t, "America/New_York")
+	for _, tc := range []struct {
+		rule string
+		n, k int
+		want []string
+	}{
+		{"FREQ=WEEKLY;BYDAY=MO", 1, 3, []string{"2027-03-15 09:00", "2027-03-22 09:00", "2027-03-29 09:00"}},
+		{"FREQ=WEEKLY;BYDAY=MO;COUNT=3", 1, 5, []string{"2027-03-15 09:00", "2027-03-22 09:00"}},
+		{"FREQ=WEEKLY;BYDAY=MO;COUNT=3", 3, 5, nil},
+		{"FREQ=DAILY;UNTIL=20270310", 1, 5, []string{"2027-03-09 09:00", "2027-03-10 09:00"}},
+		{"FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=30", 1, 5, nil},
+	} {
+		r, err := Parse(tc.rule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := r.Upcoming(at(t, ny, "2027-03-08 09:00"), ny, tc.n, tc.k)
+		var gotText []string
+		for _, g := range got {
+			gotText = append(gotText, g.In(ny).Format("2006-01-02 15:04"))
+		}
+		if !slices.Equal(gotText, tc.want) {
+			t.Errorf("%s from occurrence %d: %v, want %v", tc.rule, tc.n, gotText, tc.want)
+		}
+		// Each is what Next gives for the one before.
+		due := at(t, ny, "2027-03-08 09:00")
+		for i, g := range got {
+			if next, ok := r.Next(due, ny, tc.n+i, due); !ok || !next.Equal(g) {
+				t.Errorf("%s: upcoming %d is %s, Next says %s", tc.rule, i, g, next)
+			}
+			due = g
+		}
 	}
 }

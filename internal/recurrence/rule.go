@@ -14,14 +14,17 @@ import (
 	"github.com/teambition/rrule-go"
 )
 
-// Limits on what a rule may say, far above what a person writes. maxSetPos is the one that bounds work: a rule
-// that never matches costs every period of the expansion (see next.go) a pass over its days for each BYSETPOS
-// position, and five are enough for "the first three weekdays" or "the first and the last".
+// Limits on what a rule may say, above what a person writes. maxSetPos and maxDays are the ones that bound
+// work: a rule that never matches costs every period of the expansion (see next.go) a pass over its days for
+// each BYSETPOS position, and rrule-go rebuilds its tables for numbered days every month. Five positions are
+// enough for "the first three weekdays" or "the first and the last", ten days for every day of the week or
+// the five Thursdays and a Friday of a month.
 const (
 	maxLen      = 256
 	maxInterval = 1000
 	maxCount    = 100000
 	maxItems    = 31
+	maxDays     = 10
 	maxSetPos   = 5
 )
 
@@ -363,7 +366,7 @@ func parseSetPos(v string, freq rrule.Frequency) ([]int, error) {
 // them run to 53 in a year; within a month (inMonth) there are at most 5 of any weekday, and rrule-go indexes
 // outside its tables, and panics, for larger numbers there.
 func parseDays(v string, freq rrule.Frequency, inMonth bool) ([]rrule.Weekday, error) {
-	list, err := items(v, "BYDAY", maxItems)
+	list, err := items(v, "BYDAY", maxDays)
 	if err != nil {
 		return nil, err
 	}

@@ -2,13 +2,8 @@ package tasks
 
 import (
 	"context"
-	"errors"
-
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	api "taskapi/gen/api"
-	"taskapi/gen/db"
 )
 
 // The Phase II routes (/api/{user_id}/tasks...), deprecated, kept for the frontends that
@@ -91,11 +86,11 @@ func (s *Service) CompatReplaceTask(ctx context.Context, req api.CompatReplaceTa
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.update(ctx, params)
+	w, err := s.update(ctx, params)
 	if err != nil {
 		return nil, err
 	}
-	return api.CompatReplaceTask200JSONResponse{Body: toAPI(row), Headers: api.CompatReplaceTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
+	return api.CompatReplaceTask200JSONResponse{Body: toAPI(w.row), Headers: api.CompatReplaceTask200ResponseHeaders{ETag: etag(w.row.Version), Link: w.link()}}, nil
 }
 
 // CompatDeleteTask is DeleteTask, unconditionally.
@@ -116,11 +111,11 @@ func (s *Service) CompatToggleTask(ctx context.Context, req api.CompatToggleTask
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.toggle(ctx, user, req.Id, ifMatch(req.Params.IfMatch))
+	w, err := s.toggle(ctx, user, req.Id, ifMatch(req.Params.IfMatch))
 	if err != nil {
 		return nil, err
 	}
-	return api.CompatToggleTask200JSONResponse{Body: toAPI(row), Headers: api.CompatToggleTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
+	return api.CompatToggleTask200JSONResponse{Body: toAPI(w.row), Headers: api.CompatToggleTask200ResponseHeaders{ETag: etag(w.row.Version), Link: w.link()}}, nil
 }
 
 // ToggleTask is CompatToggleTask on the route without the user in the path.
@@ -129,17 +124,9 @@ func (s *Service) ToggleTask(ctx context.Context, req api.ToggleTaskRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.toggle(ctx, user, req.Id, ifMatch(req.Params.IfMatch))
+	w, err := s.toggle(ctx, user, req.Id, ifMatch(req.Params.IfMatch))
 	if err != nil {
 		return nil, err
 	}
-	return api.ToggleTask200JSONResponse{Body: toAPI(row), Headers: api.ToggleTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
-}
-
-func (s *Service) toggle(ctx context.Context, user string, id uuid.UUID, versions []int64) (*db.Task, error) {
-	row, err := s.queries.ToggleTaskCompleted(ctx, db.ToggleTaskCompletedParams{UserID: user, ID: id, IfVersions: versions})
-	if errors.Is(err, pgx.ErrNoRows) && versions != nil {
-		return nil, s.notFoundOrChanged(ctx, user, id)
-	}
-	return row, dbError(err)
+	return api.ToggleTask200JSONResponse{Body: toAPI(w.row), Headers: api.ToggleTask200ResponseHeaders{ETag: etag(w.row.Version), Link: w.link()}}, nil
 }

@@ -20,6 +20,10 @@ func problemFromDB(err error) error {
 		case "22": // data exception: a value PostgreSQL cannot take
 			return problem.Wrap(problem.BadRequest, "a value in the request cannot be stored", err)
 		case "23": // integrity constraint: a CHECK the validator should have matched
+			if field, ok := constraintFields[pgErr.ConstraintName]; ok {
+				return &problem.Error{Kind: problem.Invalid, Detail: "the task is not valid: " + field.Field + " " + field.Message,
+					Fields: []problem.FieldError{field}, Err: err}
+			}
 			return problem.Wrap(problem.Invalid, "the task breaks a rule of the database", err)
 		case "08", "53", "57": // connection, resources, operator intervention (shutdown, timeout)
 			return unavailable(err)
@@ -32,6 +36,13 @@ func problemFromDB(err error) error {
 		return unavailable(err)
 	}
 	return err
+}
+
+// constraintFields names the field at fault for the rules only the stored task can check: a
+// patch that clears the due date of a recurring task (or sets a recurrence on a task without
+// one) is judged against the task as it is.
+var constraintFields = map[string]problem.FieldError{
+	"tasks_recurrence_needs_due_date": {Field: "due_date", Message: "is required while the task has a recurrence (the rule repeats from it)"},
 }
 
 func unavailable(cause error) error {

@@ -29,7 +29,12 @@ type pageJSON page
 var jsonBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // VisitListTasksResponse implements api.ListTasksResponseObject.
-func (p pageJSON) VisitListTasksResponse(w http.ResponseWriter) error {
+func (p pageJSON) VisitListTasksResponse(w http.ResponseWriter) error { return p.write(w) }
+
+// VisitListRemindersResponse implements api.ListRemindersResponseObject: the same page.
+func (p pageJSON) VisitListRemindersResponse(w http.ResponseWriter) error { return p.write(w) }
+
+func (p pageJSON) write(w http.ResponseWriter) error {
 	buf := jsonBuffers.Get().(*[]byte)
 	defer jsonBuffers.Put(buf)
 	*buf = appendPage((*buf)[:0], page(p))
@@ -83,6 +88,20 @@ func appendTask(b []byte, t *db.Task) []byte {
 	b = appendUUID(b, t.ID)
 	b = append(b, `,"priority":`...)
 	b = appendString(b, string(t.Priority))
+	b = append(b, `,"recurrence":`...)
+	if t.Recurrence == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendString(b, *t.Recurrence)
+	}
+	b = append(b, `,"remind_at":`...)
+	b = appendTimePtr(b, t.RemindAt)
+	b = append(b, `,"series_id":`...)
+	if t.SeriesID == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendUUID(b, *t.SeriesID)
+	}
 	b = append(b, `,"tags":`...)
 	if t.Tags == nil {
 		b = append(b, "null"...)
@@ -96,6 +115,8 @@ func appendTask(b []byte, t *db.Task) []byte {
 		}
 		b = append(b, ']')
 	}
+	b = append(b, `,"timezone":`...)
+	b = appendString(b, t.Timezone)
 	b = append(b, `,"title":`...)
 	b = appendString(b, t.Title)
 	b = append(b, `,"updated_at":`...)

@@ -43,6 +43,11 @@ func TestPageEncodingMatchesEncodingJSON(t *testing.T) {
 		if task.Completed {
 			task.CompletedAt = &now
 		}
+		task.Timezone = "UTC"
+		if i%2 == 1 { // a recurring one, with odd text in its rule and zone too
+			rule, series := "FREQ=WEEKLY;BYDAY=MO "+s, uuid.New()
+			task.Recurrence, task.SeriesID, task.RemindAt, task.Timezone = &rule, &series, &due, s
+		}
 		rows = append(rows, task)
 	}
 	for _, row := range rows {
@@ -67,7 +72,7 @@ func FuzzAppendString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		p := page{rows: []*db.Task{{Title: s, Tags: []string{s}, Priority: db.TaskPriority(s)}}}
+		p := page{rows: []*db.Task{{Title: s, Tags: []string{s}, Priority: db.TaskPriority(s), Recurrence: &s, Timezone: s}}}
 		if got, want := appendPage(nil, p), encodingJSON(t, p); !bytes.Equal(got, want) {
 			t.Errorf("%q: appendPage %s, encoding/json %s", s, got, want)
 		}

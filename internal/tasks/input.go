@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,12 +12,14 @@ import (
 	api "taskapi/gen/api"
 	"taskapi/gen/db"
 	"taskapi/internal/problem"
+	"taskapi/internal/recurrence"
 )
 
 // The request validator has already enforced openapi.yaml (types, lengths, enums, unknown
 // fields). What is left here are the rules a schema cannot say: titles and tags are trimmed
-// and must not be blank afterwards, tags stay distinct after trimming, and no text may hold
-// a NUL character (PostgreSQL cannot store one).
+// and must not be blank afterwards, tags stay distinct after trimming, no text may hold a NUL
+// character (PostgreSQL cannot store one), a recurrence must be a rule internal/recurrence
+// understands, anchored on a due date it can repeat from, and a time zone must exist.
 
 // input is a validated TaskInput with its defaults filled in.
 type input struct {
@@ -26,6 +29,9 @@ type input struct {
 	Priority    db.TaskPriority
 	DueDate     *time.Time
 	Tags        []string
+	Recurrence  *string
+	Timezone    string
+	RemindAt    *time.Time
 }
 
 func readInput(body *api.TaskInput) (input, error) {
@@ -47,6 +53,13 @@ func readInput(body *api.TaskInput) (input, error) {
 	if body.Tags != nil {
 		in.Tags = v.tags(*body.Tags)
 	}
+	in.Timezone = "UTC"
+	if body.Timezone != nil {
+		in.Timezone = *body.Timezone
+	}
+	loc := v.zone("timezone", in.Timezone)
+	in.Recurrence = v.recurrence(nullableValue(body.Recurrence), in.DueDate, true, loc)
+	in.RemindAt = nullableValue(body.RemindAt)
 	return in, v.err()
 }
 
@@ -75,6 +88,18 @@ func readPatch(body *api.TaskPatch, user string, id uuid.UUID) (db.UpdateTaskPar
 	if body.Tags != nil {
 		p.Tags = v.tags(*body.Tags)
 	}
+	var loc *time.Location // nil: the task's zone, unknown here
+	if body.Timezone != nil {
+		p.Timezone = body.Timezone
+		loc = v.zone("timezone", *body.Timezone)
+	}
+	p.SetRecurrence = body.Recurrence.IsSpecified()
+	// Whether the rule can repeat from the due date is checked when both are in the patch; a
+	// rule set alone is anchored on the task's stored due date, which the database checks is
+	// there (tasks_recurrence_needs_due_date).
+	p.Recurrence = v.recurrence(nullableValue(body.Recurrence), p.DueDate, p.SetDueDate, loc)
+	p.SetRemindAt = body.RemindAt.IsSpecified()
+	p.RemindAt = nullableValue(body.RemindAt)
 	return p, v.err()
 }
 
@@ -126,6 +151,47 @@ func (v *validation) tags(tags []string) []string {
 		out[i] = tag
 	}
 	return out
+}
+
+// zone is the time zone of the timezone field; nil (and a problem noted) when it does not
+// exist.
+func (v *validation) zone(field, name string) *time.Location {
+	loc, err := recurrence.Zone(name)
+	if err != nil {
+		v.add(field, ruleMessage(err))
+		return nil
+	}
+	return loc
+}
+
+// recurrence checks a rule and returns its canonical form. With dueKnown (a create, or a patch
+// that sets due_date), a rule needs a due date and must repeat from it in loc.
+func (v *validation) recurrence(rule *string, due *time.Time, dueKnown bool, loc *time.Location) *string {
+	if rule == nil {
+		return nil
+	}
+	r, err := recurrence.Parse(*rule)
+	if err != nil {
+		v.add("recurrence", ruleMessage(err))
+		return nil
+	}
+	switch {
+	case dueKnown && due == nil:
+		v.add("due_date", "is required when the task has a recurrence (the rule repeats from it)")
+	case due != nil && loc != nil:
+		if err := r.CheckAnchored(*due, loc); err != nil {
+			v.add("recurrence", ruleMessage(err))
+		}
+	}
+	canonical := r.String()
+	return &canonical
+}
+
+func ruleMessage(err error) string {
+	if e, ok := errors.AsType[*recurrence.Error](err); ok {
+		return e.Message
+	}
+	return "is not valid"
 }
 
 func (v *validation) noNUL(field, s string) {

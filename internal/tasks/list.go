@@ -147,9 +147,12 @@ func (s *Service) list(ctx context.Context, user string, p api.ListTasksParams) 
 	if p.Q != nil && *p.Q != "" {
 		params.Pattern = new("%" + escapeLike(*p.Q) + "%")
 	}
+	params.Recurring = p.Recurring
+	params.RemindBefore = p.RemindBefore
 
 	fingerprint := fingerprintOf(user, string(sort), string(status), optional(p.Priority), optional(p.Tag),
-		optionalTime(p.DueBefore), optionalTime(p.DueAfter), optional(params.Pattern))
+		optionalTime(p.DueBefore), optionalTime(p.DueAfter), optional(params.Pattern), optionalBool(p.Recurring),
+		optionalTime(p.RemindBefore))
 	if p.Cursor != nil {
 		c, err := decodeCursor(*p.Cursor, fingerprint)
 		if err != nil {
@@ -180,7 +183,8 @@ func (s *Service) list(ctx context.Context, user string, p api.ListTasksParams) 
 
 // unfiltered reports whether a list asks for no filter at all.
 func unfiltered(p listParams) bool {
-	return p.Completed == nil && p.Priority == nil && p.Tag == nil && p.DueBefore == nil && p.DueAfter == nil && p.Pattern == nil
+	return p.Completed == nil && p.Priority == nil && p.Tag == nil && p.DueBefore == nil && p.DueAfter == nil &&
+		p.Pattern == nil && p.Recurring == nil && p.RemindBefore == nil
 }
 
 // newestFirst is the default order's query for a list without filters: the same rows as
@@ -212,6 +216,13 @@ func optional[T ~string](v *T) string {
 		return "\x01" // distinct from every value, including ""
 	}
 	return string(*v)
+}
+
+func optionalBool(b *bool) string {
+	if b == nil {
+		return ""
+	}
+	return strconv.FormatBool(*b)
 }
 
 func optionalTime(t *time.Time) string {

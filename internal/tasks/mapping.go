@@ -18,6 +18,10 @@ func toAPI(t *db.Task) api.Task {
 		Priority:    api.Priority(t.Priority),
 		DueDate:     utc(t.DueDate),
 		Tags:        t.Tags,
+		Recurrence:  t.Recurrence,
+		Timezone:    t.Timezone,
+		SeriesId:    t.SeriesID,
+		RemindAt:    utc(t.RemindAt),
 		CreatedAt:   t.CreatedAt.UTC(),
 		UpdatedAt:   t.UpdatedAt.UTC(),
 	}

@@ -80,15 +80,18 @@ func TestEveryListVariantUsesAnIndex(t *testing.T) {
 	ctx := context.Background()
 
 	// The parameters, in the order all ListTasksBy* queries take them: user, completed,
-	// priority, tag, due_before, due_after, pattern, after_id, after_key, page_size.
+	// priority, tag, due_before, due_after, pattern, recurring, remind_before, after_id,
+	// after_key, page_size.
 	variants := map[string][]any{
-		"no filter":   {"user-7", nil, nil, nil, nil, nil, nil, nil, nil, 21},
-		"status":      {"user-7", false, nil, nil, nil, nil, nil, nil, nil, 21},
-		"priority":    {"user-7", nil, "high", nil, nil, nil, nil, nil, nil, 21},
-		"tag":         {"user-7", nil, nil, "even", nil, nil, nil, nil, nil, 21},
-		"due window":  {"user-7", nil, nil, nil, "2030-01-01T00:00:00Z", "2020-01-01T00:00:00Z", nil, nil, nil, 21},
-		"search":      {"user-7", nil, nil, nil, nil, nil, "%milk%", nil, nil, 21},
-		"all filters": {"user-7", true, "low", "even", "2030-01-01T00:00:00Z", "2020-01-01T00:00:00Z", "%milk%", nil, nil, 21},
+		"no filter":     {"user-7", nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, 21},
+		"status":        {"user-7", false, nil, nil, nil, nil, nil, nil, nil, nil, nil, 21},
+		"priority":      {"user-7", nil, "high", nil, nil, nil, nil, nil, nil, nil, nil, 21},
+		"tag":           {"user-7", nil, nil, "even", nil, nil, nil, nil, nil, nil, nil, 21},
+		"due window":    {"user-7", nil, nil, nil, "2030-01-01T00:00:00Z", "2020-01-01T00:00:00Z", nil, nil, nil, nil, nil, 21},
+		"search":        {"user-7", nil, nil, nil, nil, nil, "%milk%", nil, nil, nil, nil, 21},
+		"recurring":     {"user-7", nil, nil, nil, nil, nil, nil, true, nil, nil, nil, 21},
+		"remind_before": {"user-7", nil, nil, nil, nil, nil, nil, nil, "2030-01-01T00:00:00Z", nil, nil, 21},
+		"all filters":   {"user-7", true, "low", "even", "2030-01-01T00:00:00Z", "2020-01-01T00:00:00Z", "%milk%", false, "2030-01-01T00:00:00Z", nil, nil, 21},
 	}
 	keys := map[string]string{ // a cursor's sort key per query family
 		"CreatedAt": "2026-11-26T12:00:00.000000Z", "UpdatedAt": "2026-11-26T12:00:00.000000Z",
@@ -100,7 +103,7 @@ func TestEveryListVariantUsesAnIndex(t *testing.T) {
 			for _, page := range []string{"first page", "later page"} {
 				args := append([]any(nil), args...)
 				if page == "later page" {
-					args[7], args[8] = "0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e", keys[family.FindStringSubmatch(name)[1]]
+					args[9], args[10] = "0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e", keys[family.FindStringSubmatch(name)[1]]
 				}
 				for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
 					plan := explain(t, ctx, pool, mode, sql, args)
@@ -185,9 +188,10 @@ func TestDueDatePagesReadAPageNotTheUser(t *testing.T) {
 	ctx := context.Background()
 	queries := listQueries(t)
 	for _, name := range []string{"listTasksByDueDateAsc", "listTasksByDueDateDesc"} {
-		// user, completed, priority, tag, due_before, due_after, pattern, after_id, after_key,
-		// page_size: pending tasks, the first page and the second.
-		first := []any{"user-7", false, nil, nil, nil, nil, nil, nil, nil, 20}
+		// user, completed, priority, tag, due_before, due_after, pattern, recurring,
+		// remind_before, after_id, after_key, page_size: pending tasks, the first page and the
+		// second.
+		first := []any{"user-7", false, nil, nil, nil, nil, nil, nil, nil, nil, nil, 20}
 		var due time.Time
 		var id string
 		rows, err := pool.Query(ctx, queries[name], first...)
@@ -206,7 +210,7 @@ func TestDueDatePagesReadAPageNotTheUser(t *testing.T) {
 		if rows.Err() != nil || n != 20 {
 			t.Fatalf("%s: first page: %d rows, %v", name, n, rows.Err())
 		}
-		second := []any{"user-7", false, nil, nil, nil, nil, nil, id, due.UTC().Format("2006-01-02T15:04:05.000000Z"), 21}
+		second := []any{"user-7", false, nil, nil, nil, nil, nil, nil, nil, id, due.UTC().Format("2006-01-02T15:04:05.000000Z"), 21}
 		for page, args := range map[string][]any{"first page": first, "second page": second} {
 			for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
 				plan := explainWith(t, ctx, pool, mode, "ANALYZE, FORMAT JSON", queries[name], args)
@@ -264,6 +268,52 @@ func TestDefaultListIsAnOrderedIndexScan(t *testing.T) {
 		raw, _ := json.Marshal(plan)
 		if !strings.Contains(string(raw), `"Node Type":"Index Scan"`) || strings.Contains(string(raw), `"Node Type":"Sort"`) {
 			t.Errorf("%s's generic plan is not an ordered index scan: %s", name, raw)
+		}
+	}
+}
+
+// The reminders poll reads its page off task_reminders' index, however many of the user's
+// tasks have (or had, now completed) a reminder: a page read, not a scan of the user's tasks.
+func TestRemindersPollReadsAPage(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	const perUser = 400
+	seed(t, pool, 50, perUser)
+	ctx := context.Background()
+	// Every task gets a reminder in the past; a quarter of them are completed (out of the poll).
+	if _, err := pool.Exec(ctx, `UPDATE tasks SET remind_at = created_at - interval '1 day' * (random() * 100)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "ANALYZE tasks; ANALYZE task_reminders"); err != nil {
+		t.Fatal(err)
+	}
+	file, err := parser.ParseFile(token.NewFileSet(), "../../gen/db/tasks.sql.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sql string
+	ast.Inspect(file, func(n ast.Node) bool {
+		if spec, ok := n.(*ast.ValueSpec); ok && spec.Names[0].Name == "listReminders" {
+			sql, _ = strconv.Unquote(spec.Values[0].(*ast.BasicLit).Value)
+		}
+		return true
+	})
+	if sql == "" {
+		t.Fatal("no listReminders in gen/db")
+	}
+	for page, args := range map[string][]any{
+		"first page":  {"user-7", time.Now(), nil, nil, 21},
+		"second page": {"user-7", time.Now(), "0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e", "2026-06-01T00:00:00.000000Z", 21},
+	} {
+		for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+			plan := explainWith(t, ctx, pool, mode, "ANALYZE, FORMAT JSON", sql, args)
+			raw, _ := json.Marshal(plan)
+			if !strings.Contains(string(raw), "task_reminders_user_due") || strings.Contains(string(raw), `"Seq Scan"`) {
+				t.Errorf("%s, %s plan does not read task_reminders' index: %s", page, mode, raw)
+			}
+			if read := rowsReadFromTasks(plan); read > 30 {
+				t.Errorf("%s, %s plan read %d of the user's %d tasks for a page of 20: %s", page, mode, read, perUser, raw)
+			}
 		}
 	}
 }

@@ -81,6 +81,10 @@ func (s *Service) insert(ctx context.Context, q *db.Queries, user string, in inp
 		Priority:    in.Priority,
 		DueDate:     in.DueDate,
 		Tags:        in.Tags,
+		Recurrence:  in.Recurrence,
+		Timezone:    in.Timezone,
+		RemindAt:    in.RemindAt,
+		Upcoming:    upcoming(in.Recurrence, in.Timezone, in.DueDate),
 	})
 	return row, dbError(err)
 }
@@ -135,11 +139,11 @@ func (s *Service) ReplaceTask(ctx context.Context, req api.ReplaceTaskRequestObj
 		return nil, err
 	}
 	params.IfVersions = ifMatch(req.Params.IfMatch)
-	row, err := s.update(ctx, params)
+	w, err := s.update(ctx, params)
 	if err != nil {
 		return nil, err
 	}
-	return api.ReplaceTask200JSONResponse{Body: toAPI(row), Headers: api.ReplaceTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
+	return api.ReplaceTask200JSONResponse{Body: toAPI(w.row), Headers: api.ReplaceTask200ResponseHeaders{ETag: etag(w.row.Version), Link: w.link()}}, nil
 }
 
 // UpdateTask applies a JSON merge patch.
@@ -157,19 +161,11 @@ func (s *Service) UpdateTask(ctx context.Context, req api.UpdateTaskRequestObjec
 		return nil, err
 	}
 	params.IfVersions = ifMatch(req.Params.IfMatch)
-	row, err := s.update(ctx, params)
+	w, err := s.update(ctx, params)
 	if err != nil {
 		return nil, err
 	}
-	return api.UpdateTask200JSONResponse{Body: toAPI(row), Headers: api.UpdateTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
-}
-
-func (s *Service) update(ctx context.Context, params db.UpdateTaskParams) (*db.Task, error) {
-	row, err := s.queries.UpdateTask(ctx, params)
-	if errors.Is(err, pgx.ErrNoRows) && params.IfVersions != nil {
-		return nil, s.notFoundOrChanged(ctx, params.UserID, params.ID)
-	}
-	return row, dbError(err)
+	return api.UpdateTask200JSONResponse{Body: toAPI(w.row), Headers: api.UpdateTask200ResponseHeaders{ETag: etag(w.row.Version), Link: w.link()}}, nil
 }
 
 // DeleteTask removes one of the caller's tasks.

@@ -123,6 +123,30 @@ export interface paths {
         patch: operations["toggleTask"];
         trace?: never;
     };
+    "/api/reminders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the reminders that are due
+         * @description The caller's tasks that are not completed and whose `remind_at` is at or before `until`
+         *     (default: now), oldest reminder first, one page at a time: pass `next_cursor` back as
+         *     `cursor` with the same `until`. Meant to be polled every few seconds from every open
+         *     tab; each page is read off an index. Dismiss a reminder by clearing it:
+         *     `PATCH /api/tasks/{id}` with `{"remind_at": null}`; completing the task dismisses it too.
+         */
+        get: operations["listReminders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/{user_id}/tasks": {
         parameters: {
             query?: never;
@@ -382,6 +406,30 @@ export interface components {
          *     ]
          */
         Tags: string[];
+        /**
+         * @description How the task repeats: an RFC 5545 RRULE value without the `RRULE:` prefix, e.g.
+         *     `FREQ=WEEKLY;BYDAY=MO`, expanded in the task's `timezone` from its `due_date` (which a
+         *     recurring task must have). `FREQ` is `DAILY`, `WEEKLY`, `MONTHLY` or `YEARLY`; `INTERVAL`
+         *     (at least 1), `COUNT` (occurrences including the first) or `UNTIL` (inclusive; not both),
+         *     `BYDAY`, `BYMONTHDAY`, `BYMONTH`, `BYSETPOS` and `WKST` are understood; the time of day
+         *     comes from `due_date`. Completing an occurrence creates the next one. `null`: does not
+         *     repeat (setting it to `null` ends the series).
+         * @example FREQ=WEEKLY;BYDAY=MO
+         */
+        Recurrence: string | null;
+        /**
+         * @description The IANA time zone the recurrence is expanded in, so that a 09:00 meeting stays at 09:00
+         *     local time across daylight-saving changes. Default `UTC`.
+         * @example Europe/Berlin
+         */
+        Timezone: string;
+        /**
+         * Format: date-time
+         * @description When to remind the user (RFC 3339), or `null`. Until the task is completed, it is listed
+         *     by `GET /api/reminders` from this moment on; set it to `null` to dismiss the reminder.
+         * @example 2026-12-01T16:30:00Z
+         */
+        RemindAt: string | null;
         /** @description A task, as stored. */
         Task: {
             /**
@@ -418,6 +466,29 @@ export interface components {
              */
             tags: string[];
             /**
+             * @description The RRULE value the task repeats by (see `TaskInput`), or `null`.
+             * @example null
+             */
+            recurrence: string | null;
+            /**
+             * @description The IANA time zone the recurrence is expanded in.
+             * @example UTC
+             */
+            timezone: string;
+            /**
+             * Format: uuid
+             * @description The same for every occurrence of one recurring task (the id of its first one);
+             *     `null` for a task that does not repeat. Set by the server.
+             * @example null
+             */
+            series_id: string | null;
+            /**
+             * Format: date-time
+             * @description When to remind the user, or `null`.
+             * @example null
+             */
+            remind_at: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T09:00:00Z
              */
@@ -432,7 +503,7 @@ export interface components {
         /**
          * @description The editable fields of a new task. Only `title` is required. Defaults for fields left
          *     out: `description` null, `completed` false, `priority` medium, `due_date` null, `tags`
-         *     empty. Other fields, including `id`, `user_id` and the timestamps, are ignored and named
+         *     empty, `recurrence` null, `timezone` UTC, `remind_at` null. Other fields, including `id`, `user_id` and the timestamps, are ignored and named
          *     in a `Warning` header; with `Prefer: handling=strict` they are a 422.
          * @example {
          *       "title": "Buy milk",
@@ -453,12 +524,16 @@ export interface components {
             priority?: components["schemas"]["Priority"];
             due_date?: components["schemas"]["DueDate"];
             tags?: components["schemas"]["Tags"];
+            recurrence?: components["schemas"]["Recurrence"];
+            timezone?: components["schemas"]["Timezone"];
+            remind_at?: components["schemas"]["RemindAt"];
         };
         /**
          * @description The fields to change, for PATCH (a JSON merge patch) and PUT: absent fields are kept,
-         *     `null` clears `description` or `due_date`. `title`, `completed`, `priority` and `tags`
-         *     cannot be null. Other fields are ignored and named in a `Warning` header; with
-         *     `Prefer: handling=strict` they are a 422.
+         *     `null` clears `description`, `due_date`, `recurrence` or `remind_at`. `title`,
+         *     `completed`, `priority`, `tags` and `timezone` cannot be null. Completing an occurrence
+         *     of a recurring task creates the next one. Other fields are ignored and named in a
+         *     `Warning` header; with `Prefer: handling=strict` they are a 422.
          * @example {
          *       "completed": true,
          *       "due_date": null
@@ -472,6 +547,9 @@ export interface components {
             priority?: components["schemas"]["Priority"];
             due_date?: components["schemas"]["DueDate"];
             tags?: components["schemas"]["Tags"];
+            recurrence?: components["schemas"]["Recurrence"];
+            timezone?: components["schemas"]["Timezone"];
+            remind_at?: components["schemas"]["RemindAt"];
         };
         /** @description One page of tasks. */
         TaskPage: {
@@ -860,6 +938,10 @@ export interface components {
          *     are matched literally. An empty value means no text filter.
          */
         Query: string;
+        /** @description `true`: only tasks that repeat (have a `recurrence`); `false`: only tasks that do not. */
+        Recurring: boolean;
+        /** @description Only tasks with a reminder (`remind_at`) strictly before this instant (RFC 3339). */
+        RemindBefore: string;
         /**
          * @description Sort order; a leading `-` means descending. Defaults to `-created_at` (newest first).
          *     `priority` sorts by rank (low < medium < high). Tasks without a due date come last in
@@ -887,6 +969,13 @@ export interface components {
         };
     };
     headers: {
+        /**
+         * @description On the answer that completed an occurrence of a recurring task: where its next
+         *     occurrence is, `</api/tasks/{id}>; rel="next-occurrence"` (RFC 8288). Absent when the
+         *     task does not repeat or its series is over.
+         * @example </api/tasks/0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e>; rel="next-occurrence"
+         */
+        NextOccurrence: string;
         /**
          * @description One for each input the server ignored, at most 10 (RFC 7234 code 299):
          *     `299 taskapi "ignored unknown field: status"`, `299 taskapi "ignored read-only field: id"`,
@@ -953,6 +1042,10 @@ export interface operations {
                  *     are matched literally. An empty value means no text filter.
                  */
                 q?: components["parameters"]["Query"];
+                /** @description `true`: only tasks that repeat (have a `recurrence`); `false`: only tasks that do not. */
+                recurring?: components["parameters"]["Recurring"];
+                /** @description Only tasks with a reminder (`remind_at`) strictly before this instant (RFC 3339). */
+                remind_before?: components["parameters"]["RemindBefore"];
                 /**
                  * @description Sort order; a leading `-` means descending. Defaults to `-created_at` (newest first).
                  *     `priority` sorts by rank (low < medium < high). Tasks without a due date come last in
@@ -1003,6 +1096,10 @@ export interface operations {
                      *           "tags": [
                      *             "shopping"
                      *           ],
+                     *           "recurrence": null,
+                     *           "timezone": "UTC",
+                     *           "series_id": null,
+                     *           "remind_at": null,
                      *           "created_at": "2026-11-26T09:00:00Z",
                      *           "updated_at": "2026-11-26T09:00:00Z"
                      *         }
@@ -1164,6 +1261,7 @@ export interface operations {
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["NextOccurrence"];
                     Warning: components["headers"]["Warning"];
                     "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
@@ -1283,6 +1381,7 @@ export interface operations {
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["NextOccurrence"];
                     Warning: components["headers"]["Warning"];
                     "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
@@ -1337,6 +1436,7 @@ export interface operations {
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["NextOccurrence"];
                     Warning: components["headers"]["Warning"];
                     "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
@@ -1349,6 +1449,77 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listReminders: {
+        parameters: {
+            query?: {
+                /** @description Reminders due at or before this instant (RFC 3339). Defaults to now. */
+                until?: string;
+                /**
+                 * @description Page size, 1 to 100. Defaults to 20.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. Opaque; only valid with the same sort and filters. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: {
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of reminders, oldest first. */
+            200: {
+                headers: {
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e",
+                     *           "title": "Buy milk",
+                     *           "description": "Two litres, semi-skimmed",
+                     *           "completed": false,
+                     *           "completed_at": null,
+                     *           "priority": "high",
+                     *           "due_date": "2026-12-01T17:00:00Z",
+                     *           "tags": [
+                     *             "shopping"
+                     *           ],
+                     *           "recurrence": null,
+                     *           "timezone": "UTC",
+                     *           "series_id": null,
+                     *           "remind_at": "2026-12-01T16:30:00Z",
+                     *           "created_at": "2026-11-26T09:00:00Z",
+                     *           "updated_at": "2026-11-26T09:00:00Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TaskPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
@@ -1411,6 +1582,10 @@ export interface operations {
                      *         "priority": "medium",
                      *         "due_date": null,
                      *         "tags": [],
+                     *         "recurrence": null,
+                     *         "timezone": "UTC",
+                     *         "series_id": null,
+                     *         "remind_at": null,
                      *         "created_at": "2026-11-26T09:00:00Z",
                      *         "updated_at": "2026-11-26T09:00:00Z"
                      *       }
@@ -1558,6 +1733,7 @@ export interface operations {
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["NextOccurrence"];
                     Warning: components["headers"]["Warning"];
                     "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
@@ -1662,6 +1838,7 @@ export interface operations {
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["NextOccurrence"];
                     Warning: components["headers"]["Warning"];
                     "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;

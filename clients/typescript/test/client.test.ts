@@ -204,6 +204,26 @@ describe("taskapi typed client", () => {
     );
   });
 
+  test("completing a recurring task makes its next occurrence, typed, and links to it", async () => {
+    const weekly = expectOk(
+      await client.createTask({
+        title: "standup", tags: [runTag], due_date: "2027-03-08T14:00:00Z",
+        recurrence: "FREQ=WEEKLY;BYDAY=MO", timezone: "America/New_York",
+      }),
+    );
+    created.add(weekly.id);
+    assert.equal(weekly.series_id, weekly.id);
+    const done = await client.updateTask(weekly.id, { completed: true });
+    const link = done.response.headers.get("Link") ?? "";
+    const nextId = /^<\/api\/tasks\/([0-9a-f-]+)>; rel="next-occurrence"$/.exec(link)?.[1];
+    assert.ok(nextId, `Link ${link}`);
+    created.add(nextId);
+    const next = expectOk(await client.getTask(nextId));
+    assert.equal(next.series_id, weekly.id);
+    assert.equal(next.due_date, "2027-03-15T13:00:00Z", "09:00 New York time after the change to summer time");
+    assert.equal(next.completed, false);
+  });
+
   test("a query parameter out of range is a typed 400 problem naming the parameter", async () => {
     const problem = expectProblem(await client.listTasks({ limit: 101 }), 400, "urn:taskapi:problem:bad-request");
     assert.deepEqual(

@@ -16,6 +16,11 @@ expectType<Equal<Returned<typeof c.deleteTask>, Result<undefined>>>();
 expectType<Equal<Problem["errors"], { field: string; message: string }[] | undefined>>();
 expectType<Equal<Task["priority"], "low" | "medium" | "high">>();
 expectType<Equal<TaskPage["next_cursor"], string | null>>();
+// Recurring tasks and reminders (the advanced level) are typed from the contract too.
+expectType<Equal<Task["recurrence"], string | null>>();
+expectType<Equal<Task["timezone"], string>>();
+expectType<Equal<Task["series_id"], string | null>>();
+expectType<Equal<Task["remind_at"], string | null>>();
 
 export async function rejected(): Promise<void> {
   // @ts-expect-error title is required on create
@@ -32,6 +37,11 @@ export async function rejected(): Promise<void> {
   await c.listTasks({ limit: "2" });
   // Clearing description and due_date is allowed.
   await c.updateTask("id", { description: null, due_date: null });
+  // So is setting and clearing a recurrence and a reminder.
+  await c.createTask({ title: "standup", due_date: "2027-03-08T14:00:00Z", recurrence: "FREQ=WEEKLY;BYDAY=MO", timezone: "America/New_York" });
+  await c.updateTask("id", { recurrence: null, remind_at: null });
+  // @ts-expect-error series_id is the server's
+  await c.createTask({ title: "x", series_id: "s" });
 
   const r = await c.getTask("id");
   if (r.ok) {
