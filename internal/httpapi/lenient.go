@@ -71,7 +71,7 @@ func warningText(name string) string {
 // naming each in ig: read-only ones (a task's id, owner and timestamps) as such. A body that
 // is not an object, or has no such member, comes back as it was.
 func dropUnknownFields(body []byte, fields, readOnly map[string]bool, ig *ignoredInputs) []byte {
-	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' {
+	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' || !hasUnknownMember(t, fields) {
 		return body
 	}
 	var members map[string]json.RawMessage
@@ -99,4 +99,41 @@ func dropUnknownFields(body []byte, fields, readOnly map[string]bool, ig *ignore
 		return body
 	}
 	return kept
+}
+
+// hasUnknownMember reports whether the JSON object obj (valid JSON: checkJSON has seen it) has a
+// member whose name is not in fields, or one whose name has escapes (then it cannot tell without
+// decoding, and says yes). It reads the names where they are, without decoding the body: most
+// bodies have no unknown member, and this spares them a map of every member.
+func hasUnknownMember(obj []byte, fields map[string]bool) bool {
+	depth, name := 0, false
+	for i := 0; i < len(obj); i++ {
+		switch obj[i] {
+		case '{', '[':
+			depth++
+			name = depth == 1 // obj's first member name follows its opening brace
+		case '}', ']':
+			depth--
+		case ',':
+			name = depth == 1
+		case '"':
+			start, escaped := i+1, false
+			for i++; i < len(obj) && obj[i] != '"'; i++ {
+				if obj[i] == '\\' {
+					escaped = true
+					i++
+				}
+			}
+			if i >= len(obj) {
+				return true // not JSON after all: let the decoder say so
+			}
+			if name {
+				if escaped || !fields[string(obj[start:i])] {
+					return true
+				}
+				name = false
+			}
+		}
+	}
+	return false
 }

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -61,4 +63,46 @@ func TestOutsideSpec(t *testing.T) {
 			t.Errorf("OutsideSpec(%s %s) = %v", tc.method, tc.path, got)
 		}
 	}
+}
+
+func TestHasUnknownMember(t *testing.T) {
+	fields := map[string]bool{"title": true, "tags": true, "description": true}
+	for _, tc := range []struct {
+		body    string
+		unknown bool
+	}{
+		{`{}`, false},
+		{`{"title":"x"}`, false},
+		{` { "title" : "a,\\"b\\":{" , "tags" : ["c,d", "{\\"e\\"}"], "description": null } `, false},
+		{`{"title":"x","status":"done"}`, true},
+		{`{"title":{"status":1},"tags":[{"x":1}]}`, false},
+		{`{"tit\\u006ce":"x"}`, true},
+		{`{"description":"\\\\","priority":"high"}`, true},
+	} {
+		if got := hasUnknownMember([]byte(tc.body), fields); got != tc.unknown {
+			t.Errorf("%s: %v, want %v", tc.body, got, tc.unknown)
+		}
+	}
+}
+
+// hasUnknownMember never misses a member: when it says none, decoding finds none.
+func FuzzHasUnknownMember(f *testing.F) {
+	for _, s := range []string{`{}`, `{"title":"x"}`, `{"title":"x","y":1}`, `{"title":{"a":[1,"]"]}}`, `{"t\"":1}`} {
+		f.Add(s)
+	}
+	fields := map[string]bool{"title": true, "tags": true}
+	f.Fuzz(func(t *testing.T, body string) {
+		var members map[string]json.RawMessage
+		if !json.Valid([]byte(body)) || json.Unmarshal([]byte(body), &members) != nil {
+			return
+		}
+		if hasUnknownMember(bytes.TrimSpace([]byte(body)), fields) {
+			return
+		}
+		for name := range members {
+			if !fields[name] {
+				t.Errorf("%s: said no unknown member, yet it has %q", body, name)
+			}
+		}
+	})
 }
