@@ -10,10 +10,10 @@
 -- reminder that is due (an hour after it was created) when t % 5 is 1 or 3.
 \set ON_ERROR_STOP on
 BEGIN;
-TRUNCATE tasks, idempotency_keys, task_reminders;
+TRUNCATE tasks, idempotency_keys;
 -- The trigger tasks_derive_timestamps would stamp every row with now(): skip the triggers for
--- this session (superuser) and set created_at/updated_at/completed_at, series_id and the
--- reminders table here, consistently with the CHECK constraints (which still apply).
+-- this session (superuser) and set created_at/updated_at/completed_at, series_id and
+-- reminder_open here, consistently with the CHECK constraints (which still apply).
 SET LOCAL session_replication_role = replica;
 INSERT INTO tasks (id, user_id, title, description, completed, completed_at, priority, due_date, tags,
                    created_at, updated_at, recurrence, remind_at, upcoming)
@@ -41,10 +41,8 @@ CROSS JOIN generate_series(1, :users) AS u
 CROSS JOIN LATERAL (SELECT date_trunc('second', now()) - make_interval(secs => ((:tasks - t) * :users + (:users - u) + 2)) AS ts) AS x
 ORDER BY t, u;
 UPDATE tasks SET series_id = id WHERE recurrence IS NOT NULL;
-INSERT INTO task_reminders (user_id, task_id, remind_at)
-SELECT user_id, id, remind_at FROM tasks WHERE remind_at IS NOT NULL AND NOT completed;
+UPDATE tasks SET reminder_open = true WHERE remind_at IS NOT NULL AND NOT completed;
 COMMIT;
 VACUUM ANALYZE tasks;
 VACUUM ANALYZE idempotency_keys;
-VACUUM ANALYZE task_reminders;
 CHECKPOINT;

@@ -315,17 +315,12 @@ LEFT JOIN next AS made ON true
 LEFT JOIN tasks AS earlier ON sqlc.narg(next_due)::timestamptz IS NOT NULL AND earlier.user_id = done.user_id
      AND earlier.series_id = done.series_id AND earlier.occurrence = done.occurrence + 1;
 
--- ListReminders reads a page of the open tasks whose reminder is due by until, oldest first:
--- the page off task_reminders' index, then its tasks by id (a join the planner could otherwise
--- make by reading all of the user's tasks); after_key/after_id as in the list queries.
+-- ListReminders reads a page of the open tasks whose reminder is due by until, oldest first,
+-- off the partial index tasks_user_remind; after_key/after_id as in the list queries.
 -- name: ListReminders :many
-SELECT t.* FROM (
-    SELECT r.task_id, r.remind_at FROM task_reminders r
-    WHERE r.user_id = @user_id AND r.remind_at <= @until
-      AND (sqlc.narg(after_id)::uuid IS NULL
-           OR (r.remind_at, r.task_id) > (sqlc.narg(after_key)::text::timestamptz, sqlc.narg(after_id)))
-    ORDER BY r.remind_at, r.task_id
-    LIMIT @page_size
-) due
-JOIN tasks t ON t.user_id = @user_id AND t.id = due.task_id
-ORDER BY due.remind_at, due.task_id;
+SELECT * FROM tasks
+WHERE user_id = @user_id AND reminder_open AND remind_at <= @until::timestamptz
+  AND (sqlc.narg(after_id)::uuid IS NULL
+       OR (remind_at, id) > (sqlc.narg(after_key)::text::timestamptz, sqlc.narg(after_id)))
+ORDER BY remind_at, id
+LIMIT @page_size;

@@ -84,28 +84,23 @@ type IdempotencyKey struct {
 }
 
 type Task struct {
-	ID          uuid.UUID
-	UserID      string
-	Title       string
-	Description *string
-	Completed   bool
-	CompletedAt *time.Time
-	Priority    TaskPriority
-	DueDate     *time.Time
-	Tags        []string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	Version     int64
-	Recurrence  *string
-	Timezone    string
-	SeriesID    *uuid.UUID
-	Occurrence  int32
-	RemindAt    *time.Time
-	Upcoming    []time.Time
-}
-
-type TaskReminder struct {
-	UserID   string
-	TaskID   uuid.UUID
-	RemindAt time.Time
+	ID           uuid.UUID
+	UserID       string
+	Title        string
+	Description  *string
+	Completed    bool
+	CompletedAt  *time.Time
+	Priority     TaskPriority
+	DueDate      *time.Time
+	Tags         []string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Version      int64
+	Recurrence   *string
+	Timezone     string
+	SeriesID     *uuid.UUID
+	Occurrence   int32
+	RemindAt     *time.Time
+	Upcoming     []time.Time
+	ReminderOpen bool
 }

@@ -19,7 +19,7 @@ WITH done AS (
         due_date = $6, tags = $7, recurrence = $8, timezone = $9, remind_at = $10,
         upcoming = NULL
     WHERE tasks.user_id = $11 AND tasks.id = $12 AND tasks.version = $13
-    RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming
+    RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open
 ), next AS (
     INSERT INTO tasks (id, user_id, title, description, priority, tags, due_date, recurrence, timezone, series_id, occurrence,
                        remind_at, upcoming)
@@ -31,7 +31,7 @@ WITH done AS (
     ON CONFLICT (user_id, series_id, occurrence) WHERE series_id IS NOT NULL DO NOTHING
     RETURNING tasks.id
 )
-SELECT done.id, done.user_id, done.title, done.description, done.completed, done.completed_at, done.priority, done.due_date, done.tags, done.created_at, done.updated_at, done.version, done.recurrence, done.timezone, done.series_id, done.occurrence, done.remind_at, done.upcoming, made.id AS made_id, earlier.id AS earlier_id
+SELECT done.id, done.user_id, done.title, done.description, done.completed, done.completed_at, done.priority, done.due_date, done.tags, done.created_at, done.updated_at, done.version, done.recurrence, done.timezone, done.series_id, done.occurrence, done.remind_at, done.upcoming, done.reminder_open, made.id AS made_id, earlier.id AS earlier_id
 FROM done
 LEFT JOIN next AS made ON true
 LEFT JOIN tasks AS earlier ON $1::timestamptz IS NOT NULL AND earlier.user_id = done.user_id
@@ -58,26 +58,27 @@ type CompleteOccurrenceParams struct {
 }
 
 type CompleteOccurrenceRow struct {
-	ID          uuid.UUID
-	UserID      string
-	Title       string
-	Description *string
-	Completed   bool
-	CompletedAt *time.Time
-	Priority    TaskPriority
-	DueDate     *time.Time
-	Tags        []string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	Version     int64
-	Recurrence  *string
-	Timezone    string
-	SeriesID    *uuid.UUID
-	Occurrence  int32
-	RemindAt    *time.Time
-	Upcoming    []time.Time
-	MadeID      *uuid.UUID
-	EarlierID   *uuid.UUID
+	ID           uuid.UUID
+	UserID       string
+	Title        string
+	Description  *string
+	Completed    bool
+	CompletedAt  *time.Time
+	Priority     TaskPriority
+	DueDate      *time.Time
+	Tags         []string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Version      int64
+	Recurrence   *string
+	Timezone     string
+	SeriesID     *uuid.UUID
+	Occurrence   int32
+	RemindAt     *time.Time
+	Upcoming     []time.Time
+	ReminderOpen bool
+	MadeID       *uuid.UUID
+	EarlierID    *uuid.UUID
 }
 
 // CompleteOccurrence writes the whole task as the service computed it from the version it read
@@ -125,6 +126,7 @@ func (q *Queries) CompleteOccurrence(ctx context.Context, arg CompleteOccurrence
 		&i.Occurrence,
 		&i.RemindAt,
 		&i.Upcoming,
+		&i.ReminderOpen,
 		&i.MadeID,
 		&i.EarlierID,
 	)
@@ -135,7 +137,7 @@ const createTask = `-- name: CreateTask :one
 
 INSERT INTO tasks (id, user_id, title, description, completed, priority, due_date, tags, recurrence, timezone, remind_at, upcoming)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming
+RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open
 `
 
 type CreateTaskParams struct {
@@ -190,6 +192,7 @@ func (q *Queries) CreateTask(ctx context.Context, arg CreateTaskParams) (*Task, 
 		&i.Occurrence,
 		&i.RemindAt,
 		&i.Upcoming,
+		&i.ReminderOpen,
 	)
 	return &i, err
 }
@@ -215,7 +218,7 @@ func (q *Queries) DeleteTask(ctx context.Context, arg DeleteTaskParams) (int64, 
 }
 
 const getTask = `-- name: GetTask :one
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
 WHERE user_id = $1 AND id = $2
 `
 
@@ -246,21 +249,18 @@ func (q *Queries) GetTask(ctx context.Context, arg GetTaskParams) (*Task, error)
 		&i.Occurrence,
 		&i.RemindAt,
 		&i.Upcoming,
+		&i.ReminderOpen,
 	)
 	return &i, err
 }
 
 const listReminders = `-- name: ListReminders :many
-SELECT t.id, t.user_id, t.title, t.description, t.completed, t.completed_at, t.priority, t.due_date, t.tags, t.created_at, t.updated_at, t.version, t.recurrence, t.timezone, t.series_id, t.occurrence, t.remind_at, t.upcoming FROM (
-    SELECT r.task_id, r.remind_at FROM task_reminders r
-    WHERE r.user_id = $1 AND r.remind_at <= $2
-      AND ($3::uuid IS NULL
-           OR (r.remind_at, r.task_id) > ($4::text::timestamptz, $3))
-    ORDER BY r.remind_at, r.task_id
-    LIMIT $5
-) due
-JOIN tasks t ON t.user_id = $1 AND t.id = due.task_id
-ORDER BY due.remind_at, due.task_id
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
+WHERE user_id = $1 AND reminder_open AND remind_at <= $2::timestamptz
+  AND ($3::uuid IS NULL
+       OR (remind_at, id) > ($4::text::timestamptz, $3))
+ORDER BY remind_at, id
+LIMIT $5
 `
 
 type ListRemindersParams struct {
@@ -271,9 +271,8 @@ type ListRemindersParams struct {
 	PageSize int32
 }
 
-// ListReminders reads a page of the open tasks whose reminder is due by until, oldest first:
-// the page off task_reminders' index, then its tasks by id (a join the planner could otherwise
-// make by reading all of the user's tasks); after_key/after_id as in the list queries.
+// ListReminders reads a page of the open tasks whose reminder is due by until, oldest first,
+// off the partial index tasks_user_remind; after_key/after_id as in the list queries.
 func (q *Queries) ListReminders(ctx context.Context, arg ListRemindersParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listReminders,
 		arg.UserID,
@@ -308,6 +307,7 @@ func (q *Queries) ListReminders(ctx context.Context, arg ListRemindersParams) ([
 			&i.Occurrence,
 			&i.RemindAt,
 			&i.Upcoming,
+			&i.ReminderOpen,
 		); err != nil {
 			return nil, err
 		}
@@ -321,7 +321,7 @@ func (q *Queries) ListReminders(ctx context.Context, arg ListRemindersParams) ([
 
 const listTasksByCreatedAtAsc = `-- name: ListTasksByCreatedAtAsc :many
 
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -398,6 +398,7 @@ func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCr
 			&i.Occurrence,
 			&i.RemindAt,
 			&i.Upcoming,
+			&i.ReminderOpen,
 		); err != nil {
 			return nil, err
 		}
@@ -410,7 +411,7 @@ func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCr
 }
 
 const listTasksByCreatedAtDesc = `-- name: ListTasksByCreatedAtDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -482,6 +483,7 @@ func (q *Queries) ListTasksByCreatedAtDesc(ctx context.Context, arg ListTasksByC
 			&i.Occurrence,
 			&i.RemindAt,
 			&i.Upcoming,
+			&i.ReminderOpen,
 		); err != nil {
 			return nil, err
 		}
@@ -494,7 +496,7 @@ func (q *Queries) ListTasksByCreatedAtDesc(ctx context.Context, arg ListTasksByC
 }
 
 const listTasksByDueDateAsc = `-- name: ListTasksByDueDateAsc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -570,6 +572,7 @@ func (q *Queries) ListTasksByDueDateAsc(ctx context.Context, arg ListTasksByDueD
 			&i.Occurrence,
 			&i.RemindAt,
 			&i.Upcoming,
+			&i.ReminderOpen,
 		); err != nil {
 			return nil, err
 		}
@@ -582,7 +585,7 @@ func (q *Queries) ListTasksByDueDateAsc(ctx context.Context, arg ListTasksByDueD
 }
 
 const listTasksByDueDateDesc = `-- name: ListTasksByDueDateDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -658,6 +661,7 @@ func (q *Queries) ListTasksByDueDateDesc(ctx context.Context, arg ListTasksByDue
 			&i.Occurrence,
 			&i.RemindAt,
 			&i.Upcoming,
+			&i.ReminderOpen,
 		); err != nil {
 			return nil, err
 		}
@@ -670,7 +674,7 @@ func (q *Queries) ListTasksByDueDateDesc(ctx context.Context, arg ListTasksByDue
 }
 
 const listTasksByPriorityAsc = `-- name: ListTasksByPriorityAsc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -742,6 +746,7 @@ func (q *Queries) ListTasksByPriorityAsc(ctx context.Context, arg ListTasksByPri
 			&i.Occurrence,
 			&i.RemindAt,
 			&i.Upcoming,
+			&i.ReminderOpen,
 		); err != nil {
 			return nil, err
 		}
@@ -754,7 +759,7 @@ func (q *Queries) ListTasksByPriorityAsc(ctx context.Context, arg ListTasksByPri
 }
 
 const listTasksByPriorityDesc = `-- name: ListTasksByPriorityDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -826,6 +831,7 @@ func (q *Queries) ListTasksByPriorityDesc(ctx context.Context, arg ListTasksByPr
 			&i.Occurrence,
 			&i.RemindAt,
 			&i.Upcoming,
+			&i.ReminderOpen,
 		); err != nil {
 			return nil, err
 		}
@@ -838,7 +844,7 @@ func (q *Queries) ListTasksByPriorityDesc(ctx context.Context, arg ListTasksByPr
 }
 
 const listTasksByTitleAsc = `-- name: ListTasksByTitleAsc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -910,6 +916,7 @@ func (q *Queries) ListTasksByTitleAsc(ctx context.Context, arg ListTasksByTitleA
 			&i.Occurrence,
 			&i.RemindAt,
 			&i.Upcoming,
+			&i.ReminderOpen,
 		); err != nil {
 			return nil, err
 		}
@@ -922,7 +929,7 @@ func (q *Queries) ListTasksByTitleAsc(ctx context.Context, arg ListTasksByTitleA
 }
 
 const listTasksByTitleDesc = `-- name: ListTasksByTitleDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -994,6 +1001,7 @@ func (q *Queries) ListTasksByTitleDesc(ctx context.Context, arg ListTasksByTitle
 			&i.Occurrence,
 			&i.RemindAt,
 			&i.Upcoming,
+			&i.ReminderOpen,
 		); err != nil {
 			return nil, err
 		}
@@ -1006,7 +1014,7 @@ func (q *Queries) ListTasksByTitleDesc(ctx context.Context, arg ListTasksByTitle
 }
 
 const listTasksByUpdatedAtAsc = `-- name: ListTasksByUpdatedAtAsc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -1078,6 +1086,7 @@ func (q *Queries) ListTasksByUpdatedAtAsc(ctx context.Context, arg ListTasksByUp
 			&i.Occurrence,
 			&i.RemindAt,
 			&i.Upcoming,
+			&i.ReminderOpen,
 		); err != nil {
 			return nil, err
 		}
@@ -1090,7 +1099,7 @@ func (q *Queries) ListTasksByUpdatedAtAsc(ctx context.Context, arg ListTasksByUp
 }
 
 const listTasksByUpdatedAtDesc = `-- name: ListTasksByUpdatedAtDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -1162,6 +1171,7 @@ func (q *Queries) ListTasksByUpdatedAtDesc(ctx context.Context, arg ListTasksByU
 			&i.Occurrence,
 			&i.RemindAt,
 			&i.Upcoming,
+			&i.ReminderOpen,
 		); err != nil {
 			return nil, err
 		}
@@ -1174,7 +1184,7 @@ func (q *Queries) ListTasksByUpdatedAtDesc(ctx context.Context, arg ListTasksByU
 }
 
 const listTasksNewestAfter = `-- name: ListTasksNewestAfter :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
 WHERE user_id = $1 AND (created_at, id) < ($2::text::timestamptz, $3::uuid)
 ORDER BY created_at DESC, id DESC
 LIMIT $4
@@ -1220,6 +1230,7 @@ func (q *Queries) ListTasksNewestAfter(ctx context.Context, arg ListTasksNewestA
 			&i.Occurrence,
 			&i.RemindAt,
 			&i.Upcoming,
+			&i.ReminderOpen,
 		); err != nil {
 			return nil, err
 		}
@@ -1232,7 +1243,7 @@ func (q *Queries) ListTasksNewestAfter(ctx context.Context, arg ListTasksNewestA
 }
 
 const listTasksNewestFirst = `-- name: ListTasksNewestFirst :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
 WHERE user_id = $1
 ORDER BY created_at DESC, id DESC
 LIMIT $2
@@ -1275,6 +1286,7 @@ func (q *Queries) ListTasksNewestFirst(ctx context.Context, arg ListTasksNewestF
 			&i.Occurrence,
 			&i.RemindAt,
 			&i.Upcoming,
+			&i.ReminderOpen,
 		); err != nil {
 			return nil, err
 		}
@@ -1308,7 +1320,7 @@ WITH done AS (
     WHERE tasks.user_id = $1 AND tasks.id = $2
       AND ($3::bigint[] IS NULL OR version = ANY ($3::bigint[]))
       AND NOT (NOT completed AND recurrence IS NOT NULL AND NOT coalesce(upcoming[cardinality(upcoming)] > now(), false))
-    RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming
+    RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open
 ), next_occurrence AS (
     INSERT INTO tasks (id, user_id, title, description, priority, tags, due_date, recurrence, timezone, series_id,
                        occurrence, remind_at, upcoming)
@@ -1321,7 +1333,7 @@ WITH done AS (
     ON CONFLICT (user_id, series_id, occurrence) WHERE series_id IS NOT NULL DO NOTHING
     RETURNING tasks.id
 )
-SELECT done.id, done.user_id, done.title, done.description, done.completed, done.completed_at, done.priority, done.due_date, done.tags, done.created_at, done.updated_at, done.version, done.recurrence, done.timezone, done.series_id, done.occurrence, done.remind_at, done.upcoming, made.id AS made_id, earlier.id AS earlier_id
+SELECT done.id, done.user_id, done.title, done.description, done.completed, done.completed_at, done.priority, done.due_date, done.tags, done.created_at, done.updated_at, done.version, done.recurrence, done.timezone, done.series_id, done.occurrence, done.remind_at, done.upcoming, done.reminder_open, made.id AS made_id, earlier.id AS earlier_id
 FROM done
 LEFT JOIN next_occurrence AS made ON true
 LEFT JOIN tasks AS earlier ON done.completed_at = now() AND earlier.user_id = done.user_id
@@ -1336,26 +1348,27 @@ type ToggleTaskCompletedParams struct {
 }
 
 type ToggleTaskCompletedRow struct {
-	ID          uuid.UUID
-	UserID      string
-	Title       string
-	Description *string
-	Completed   bool
-	CompletedAt *time.Time
-	Priority    TaskPriority
-	DueDate     *time.Time
-	Tags        []string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	Version     int64
-	Recurrence  *string
-	Timezone    string
-	SeriesID    *uuid.UUID
-	Occurrence  int32
-	RemindAt    *time.Time
-	Upcoming    []time.Time
-	MadeID      *uuid.UUID
-	EarlierID   *uuid.UUID
+	ID           uuid.UUID
+	UserID       string
+	Title        string
+	Description  *string
+	Completed    bool
+	CompletedAt  *time.Time
+	Priority     TaskPriority
+	DueDate      *time.Time
+	Tags         []string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Version      int64
+	Recurrence   *string
+	Timezone     string
+	SeriesID     *uuid.UUID
+	Occurrence   int32
+	RemindAt     *time.Time
+	Upcoming     []time.Time
+	ReminderOpen bool
+	MadeID       *uuid.UUID
+	EarlierID    *uuid.UUID
 }
 
 // ToggleTaskCompleted flips completed in one statement, so two toggles never read the same
@@ -1388,6 +1401,7 @@ func (q *Queries) ToggleTaskCompleted(ctx context.Context, arg ToggleTaskComplet
 		&i.Occurrence,
 		&i.RemindAt,
 		&i.Upcoming,
+		&i.ReminderOpen,
 		&i.MadeID,
 		&i.EarlierID,
 	)
@@ -1413,7 +1427,7 @@ WITH done AS (
                AND (recurrence IS NOT NULL OR ($9 AND $10::text IS NOT NULL))
                AND ($9 OR $6 OR $11::text IS NOT NULL
                     OR NOT coalesce(upcoming[cardinality(upcoming)] > now(), false)))
-    RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming
+    RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open
 ), next_occurrence AS (
     INSERT INTO tasks (id, user_id, title, description, priority, tags, due_date, recurrence, timezone, series_id,
                        occurrence, remind_at, upcoming)
@@ -1426,7 +1440,7 @@ WITH done AS (
     ON CONFLICT (user_id, series_id, occurrence) WHERE series_id IS NOT NULL DO NOTHING
     RETURNING tasks.id
 )
-SELECT done.id, done.user_id, done.title, done.description, done.completed, done.completed_at, done.priority, done.due_date, done.tags, done.created_at, done.updated_at, done.version, done.recurrence, done.timezone, done.series_id, done.occurrence, done.remind_at, done.upcoming, made.id AS made_id, earlier.id AS earlier_id
+SELECT done.id, done.user_id, done.title, done.description, done.completed, done.completed_at, done.priority, done.due_date, done.tags, done.created_at, done.updated_at, done.version, done.recurrence, done.timezone, done.series_id, done.occurrence, done.remind_at, done.upcoming, done.reminder_open, made.id AS made_id, earlier.id AS earlier_id
 FROM done
 LEFT JOIN next_occurrence AS made ON true
 LEFT JOIN tasks AS earlier ON done.completed_at = now() AND earlier.user_id = done.user_id
@@ -1454,26 +1468,27 @@ type UpdateTaskParams struct {
 }
 
 type UpdateTaskRow struct {
-	ID          uuid.UUID
-	UserID      string
-	Title       string
-	Description *string
-	Completed   bool
-	CompletedAt *time.Time
-	Priority    TaskPriority
-	DueDate     *time.Time
-	Tags        []string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	Version     int64
-	Recurrence  *string
-	Timezone    string
-	SeriesID    *uuid.UUID
-	Occurrence  int32
-	RemindAt    *time.Time
-	Upcoming    []time.Time
-	MadeID      *uuid.UUID
-	EarlierID   *uuid.UUID
+	ID           uuid.UUID
+	UserID       string
+	Title        string
+	Description  *string
+	Completed    bool
+	CompletedAt  *time.Time
+	Priority     TaskPriority
+	DueDate      *time.Time
+	Tags         []string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Version      int64
+	Recurrence   *string
+	Timezone     string
+	SeriesID     *uuid.UUID
+	Occurrence   int32
+	RemindAt     *time.Time
+	Upcoming     []time.Time
+	ReminderOpen bool
+	MadeID       *uuid.UUID
+	EarlierID    *uuid.UUID
 }
 
 // UpdateTask serves PATCH and PUT (only the fields given). A null title, completed,
@@ -1526,6 +1541,7 @@ func (q *Queries) UpdateTask(ctx context.Context, arg UpdateTaskParams) (*Update
 		&i.Occurrence,
 		&i.RemindAt,
 		&i.Upcoming,
+		&i.ReminderOpen,
 		&i.MadeID,
 		&i.EarlierID,
 	)
