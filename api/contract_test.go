@@ -118,14 +118,22 @@ func TestSqlcVetRuleCatchesUnscopedQueries(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	if out, err := vet("-- name: Ok :one\nSELECT * FROM tasks WHERE user_id = @user_id AND id = @id;\n"); err != nil {
-		t.Fatalf("a scoped query fails vet: %v\n%s", err, out)
+	for _, ok := range []string{
+		"-- name: Ok :one\nSELECT * FROM tasks WHERE user_id = @user_id AND id = @id;\n",
+		"-- name: OkEvents :many\nSELECT * FROM task_events WHERE user_id = ANY (@users::text[]);\n",
+		"-- name: SweepOk :exec\nDELETE FROM task_events WHERE at < @before;\n", // a background job's, by its name
+	} {
+		if out, err := vet(ok); err != nil {
+			t.Fatalf("vet refuses an allowed query: %v\n%s\n%s", err, ok, out)
+		}
 	}
 	for _, bad := range []string{
 		"-- name: Leak :one\nSELECT * FROM tasks WHERE id = @id;\n",
 		"-- name: LeakAll :many\nSELECT * FROM tasks;\n",
 		"-- name: Wipe :exec\nDELETE FROM tasks WHERE id = @id;\n",
 		"-- name: Hijack :exec\nUPDATE tasks SET title = @title WHERE id = @id;\n",
+		"-- name: Spy :many\nSELECT * FROM task_events WHERE id > @after;\n",
+		"-- name: ListSweep :many\nSELECT * FROM task_events;\n", // Sweep must start the name
 	} {
 		out, err := vet(bad)
 		if err == nil || !strings.Contains(out, "tasks-filter-by-user") {

@@ -8,7 +8,11 @@
 #
 # Knobs (environment; defaults):
 #   DURATION (10s) CONNS (32) THREADS (1: wrk -t) REPEAT (1 pass) WARMUP (3s of list per pass, not recorded)
-#   SCENARIOS (list list-filtered get create update mixed; fastapi: no list-filtered)  MIX (60,20,10,10)
+#   SCENARIOS (list list-filtered get create create-no-outbox update mixed mixed-sse reminders complete-recurring;
+#       fastapi: list get create update mixed)  MIX (60,20,10,10)
+#   SSE_USERS (200) SSE_TABS (10): mixed-sse runs mixed while `benchtool sse` holds SSE_USERS x SSE_TABS event
+#       streams (GET /api/events) open and times each event from its commit to its arrival
+#   create-no-outbox: create with the outbox trigger disabled (ALTER TABLE tasks DISABLE TRIGGER tasks_outbox)
 #   LOG_LEVEL (warn: no request logs)  SERVER_ENV ("" : extra VAR=value ... for the server, e.g. DB_MAX_CONNS=8)
 #   U (1000 users) T (100 tasks each)  FILTERED_QUERY (status=pending&sort=-due_date&limit=20)
 #   CEILING (1; 0 = no pgbench)  PGBENCH_JOBS (1)  PGBENCH_MODE (prepared)
@@ -31,7 +35,7 @@ cd "$HERE"
 
 TARGET=${TARGET:-go}
 case "$TARGET" in
-go) default_scenarios="list list-filtered get create update mixed reminders complete-recurring"; default_port=18080 ;;
+go) default_scenarios="list list-filtered get create create-no-outbox update mixed mixed-sse reminders complete-recurring"; default_port=18080 ;;
 fastapi) default_scenarios="list get create update mixed"; default_port=18000 ;;
 *) die "TARGET must be go or fastapi, not $TARGET" ;;
 esac
@@ -64,6 +68,8 @@ LABEL=${LABEL:-$TARGET}
 ALLOW_ERRORS=${ALLOW_ERRORS:-0}
 PEER_DIR=${PEER_DIR:-/work/shared/peers/fastapi-seed}
 PEER_WORKERS=${PEER_WORKERS:-2}
+SSE_USERS=${SSE_USERS:-200}
+SSE_TABS=${SSE_TABS:-10}
 # A fixed secret for the bench only (the server and the tokens share it; never a real one).
 export BETTER_AUTH_SECRET=taskapi-bench-only-secret-0123456789abcdef
 if [ "$TARGET" = go ]; then BENCH_DB=${BENCH_DB:-taskapi_bench}; else BENCH_DB=${BENCH_DB:-taskapi_bench_fastapi}; fi
@@ -74,8 +80,8 @@ RUN=$HERE/data/$TARGET
 OUT=$HERE/data/results/$LABEL-$(date -u +%Y%m%dT%H%M%S).md
 DUR_S=$(seconds "$DURATION")
 
-SERVER_PID='' LOADGEN_PID='' PEER_COPY='' PG_PID='' SERVER_RC='' FLOOR_PID=''
-ROWS=() ERRORS=0
+SERVER_PID='' LOADGEN_PID='' PEER_COPY='' PG_PID='' SERVER_RC='' FLOOR_PID='' SSE_PID=''
+ROWS=() ERRORS=0 SSE_RESULTS=()
 
 psql_admin() { psql -X -q -v ON_ERROR_STOP=1 "$PG_SERVER/postgres" "$@"; }
 
@@ -102,8 +108,8 @@ preflight() {
     case "$t" in
     list | get | create | update | mixed) ;;
     list-filtered) [ "$TARGET" = go ] || die "the FastAPI peer has no sort or cursor: list-filtered is go only" ;;
-    reminders | complete-recurring) [ "$TARGET" = go ] || die "the FastAPI peer has no $t: go only" ;;
-    *) die "unknown scenario $t (list list-filtered get create update mixed reminders complete-recurring)" ;;
+    reminders | complete-recurring | create-no-outbox | mixed-sse) [ "$TARGET" = go ] || die "the FastAPI peer has no $t: go only" ;;
+    *) die "unknown scenario $t (list list-filtered get create create-no-outbox update mixed mixed-sse reminders complete-recurring)" ;;
     esac
   done
   ! curl -s -o /dev/null --max-time 2 "$BASE_URL/" || die "something already listens on 127.0.0.1:$PORT (set PORT)"
@@ -117,6 +123,7 @@ cleanup() {
   trap - EXIT INT TERM
   if [ -n "$LOADGEN_PID" ]; then kill -TERM "$LOADGEN_PID" 2>/dev/null; wait "$LOADGEN_PID" 2>/dev/null; fi
   if [ -n "$FLOOR_PID" ]; then kill -TERM "$FLOOR_PID" 2>/dev/null; wait "$FLOOR_PID" 2>/dev/null; fi
+  if [ -n "$SSE_PID" ]; then kill -TERM "$SSE_PID" 2>/dev/null; wait "$SSE_PID" 2>/dev/null; fi
   stop_server
   [ -z "$PEER_COPY" ] || rm -rf "$PEER_COPY"
   exit "$rc"
@@ -263,9 +270,43 @@ wrk_cmd() { # SCENARIO DURATION
     wrk -t"$THREADS" -c"$CONNS" -d"$2" --latency -s "$HERE/lua/tasks.lua" "$BASE_URL"
 }
 
+# sse_start: benchtool sse opens SSE_USERS x SSE_TABS event streams; returns once all are open.
+sse_start() {
+  rm -f "$RUN/sse.ready" "$RUN/sse.txt"
+  "$BIN/benchtool" sse -base "$BASE_URL" -tokens "$RUN/tokens.txt" -users "$SSE_USERS" -tabs "$SSE_TABS" \
+    -ready "$RUN/sse.ready" -out "$RUN/sse.txt" > "$RUN/sse.log" 2>&1 &
+  SSE_PID=$!
+  until [ -f "$RUN/sse.ready" ]; do
+    alive "$SSE_PID" || { cat "$RUN/sse.log" >&2; die "benchtool sse could not open its streams"; }
+    sleep 0.2
+  done
+  SSE_TICKS=$(ticks_of "$SSE_PID")
+}
+
+# sse_stop TIMEFILE PASS: stops benchtool sse, adds its CPU time to the load generator's (in
+# TIMEFILE) and keeps its result with the server's RSS while the streams were open.
+sse_stop() {
+  local tf=$1 pass=$2 ticks rss
+  ticks=$(( $(ticks_of "$SSE_PID") - SSE_TICKS ))
+  rss=$(mib "$(kib_of VmRSS)")
+  kill -TERM "$SSE_PID"
+  wait "$SSE_PID" || { cat "$RUN/sse.log" >&2; die "benchtool sse failed"; }
+  SSE_PID=''
+  awk -v t="$ticks" -v tck="$CLK_TCK" 'END{printf "%.2f %s\n", $1 + t/tck, $2}' "$tf" > "$tf.sse" && mv "$tf.sse" "$tf"
+  SSE_RESULTS+=("pass $pass: $(cat "$RUN/sse.txt" | sed 's/^SSE //'), server RSS with them open ${rss} MiB")
+}
+
 # measure_wrk SCENARIO PASS -> ROW (one table row)
 measure_wrk() {
-  local sc=$1 pass=$2 out tf s0 s1 res
+  local sc=$1 pass=$2 load=$1 out tf s0 s1 res
+  case "$sc" in
+  create-no-outbox)
+    load=create
+    psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -c 'ALTER TABLE tasks DISABLE TRIGGER tasks_outbox' ;;
+  mixed-sse)
+    load=mixed
+    sse_start ;;
+  esac
   if [ "$sc" = complete-recurring ]; then
     # Every request completes an open occurrence, so a run starts from the ones open now (an
     # earlier run completed those it was given).
@@ -274,8 +315,12 @@ measure_wrk() {
   out=$(mktemp) tf=$(mktemp)
   s0=$(snapshot)
   # shellcheck disable=SC2046
-  bounded "$out" "$tf" $(wrk_cmd "$sc" "$DURATION") || { cat "$out" >&2; die "wrk failed ($sc)"; }
+  bounded "$out" "$tf" $(wrk_cmd "$load" "$DURATION") || { cat "$out" >&2; die "wrk failed ($sc)"; }
   s1=$(snapshot)
+  case "$sc" in
+  create-no-outbox) psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -c 'ALTER TABLE tasks ENABLE TRIGGER tasks_outbox' ;;
+  mixed-sse) sse_stop "$tf" "$pass" ;;
+  esac
   res=$(grep '^RESULT ' "$out") || { cat "$out" >&2; die "wrk gave no RESULT ($sc)"; }
   grep '^non-2xx' "$out" | head -3 | sed "s/^/bench: $sc: /" >&2 || true
   alive "$SERVER_PID" || { tail -20 "$RUN/server.log" >&2; die "the server died during $sc"; }
@@ -464,8 +509,13 @@ main() {
     printf '%s\n' "${ROWS[@]}" | awk -F'|' '{gsub(/ /, "", $3); gsub(/ /, "", $5)}
       $3 == "update" {u += $5; nu++} $3 == "complete-recurring" {c += $5; nc++}
       $3 == "list" {l += $5; nl++} $3 == "reminders" {r += $5; nr++}
-      END{ if (nu && nc) printf "- complete-recurring / update: %.0f / %.0f req/s: completing a recurring task (and making its next occurrence) costs %.2fx a plain update (target: at most 1.5x)\n", c/nc, u/nu, (u/nu)/(c/nc)
+      $3 == "create" {cr += $5; ncr++} $3 == "create-no-outbox" {co += $5; nco++}
+      $3 == "mixed" {m += $5; nm++} $3 == "mixed-sse" {ms += $5; nms++}
+      END{ if (ncr && nco) printf "- create / create-no-outbox: %.0f / %.0f req/s: the outbox write costs create %.1f%% of its throughput (target: at most 15%%)\n", cr/ncr, co/nco, 100*(1-(cr/ncr)/(co/nco))
+           if (nm && nms) printf "- mixed-sse / mixed: %.0f / %.0f req/s = %.1f%%: the streams cost mixed %.1f%% (target: at most 15%%)\n", ms/nms, m/nm, 100*(ms/nms)/(m/nm), 100*(1-(ms/nms)/(m/nm))
+           if (nu && nc) printf "- complete-recurring / update: %.0f / %.0f req/s: completing a recurring task (and making its next occurrence) costs %.2fx a plain update (target: at most 1.5x)\n", c/nc, u/nu, (u/nu)/(c/nc)
            if (nl && nr) printf "- reminders / list: %.0f / %.0f req/s = %.0f%% (target: at least 100%%)\n", r/nr, l/nl, 100*(r/nr)/(l/nl) }'
+    [ ${#SSE_RESULTS[@]} -eq 0 ] || printf -- "- mixed-sse event streams (benchtool sse, $SSE_USERS users x $SSE_TABS tabs; delay = arrival - the event's commit time; targets: p99 < 250 ms, server RSS < 150 MB): %s\n" "${SSE_RESULTS[@]}"
     echo "- server: peak RSS $peak MiB, RSS after start $RSS_START MiB; exit status after SIGTERM: $SERVER_RC; its log (LOG_LEVEL=$LOG_LEVEL): $warnings line(s), $canceled of them \"context canceled\" (requests in flight when wrk closed its connections at the end of a run; wrk does not count them)"
     echo "- total errors: $ERRORS; run took $((SECONDS - started)) s"
   } > "$OUT"

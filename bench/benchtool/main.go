@@ -19,6 +19,9 @@
 //	    serves GET /api/tasks (the list scenario) from $DATABASE_URL with net/http and the
 //	    service's own ListTasks, without Echo, spec validation, JWT verification or middleware:
 //	    what any server on this stack can reach on the machine (see floor.go)
+//	benchtool sse -base http://127.0.0.1:18080 -tokens tokens.txt -users 200 -tabs 10 -ready f -out f
+//	    holds users x tabs event streams open until SIGTERM and reports each event's delay from
+//	    its commit to its arrival (see sse.go)
 //
 // It is part of the module so that it signs tokens exactly as the server verifies them.
 package main
@@ -48,7 +51,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool tokens|fetch|pgbench-list|floor [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchtool tokens|fetch|pgbench-list|floor|sse [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -61,6 +64,8 @@ func main() {
 		err = pgbenchList(args)
 	case "floor":
 		err = floor(args)
+	case "sse":
+		err = sseStreams(args)
 	default:
 		err = fmt.Errorf("unknown command %q", cmd)
 	}

@@ -22,9 +22,11 @@ import (
 	api "taskapi/gen/api"
 	"taskapi/internal/auth"
 	"taskapi/internal/config"
+	"taskapi/internal/events"
 	"taskapi/internal/httpapi"
 	"taskapi/internal/metrics"
 	"taskapi/internal/postgres"
+	"taskapi/internal/publish"
 	"taskapi/internal/ratelimit"
 	"taskapi/internal/tasks"
 	"taskapi/internal/tracing"
@@ -115,12 +117,25 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	service := tasks.New(pool)
+	hub := events.NewHub(pool, logger, events.HubOptions{})
+	written := hub.Notify // after a write: the streams, and NATS, learn of it now
+	var publisher *publish.Publisher
+	if cfg.NATS.URL != "" {
+		// Before serving: /healthz answers once the events have a stream to go to.
+		publisher, err = publish.Connect(ctx, pool, publish.Options{URL: cfg.NATS.URL, Stream: cfg.NATS.Stream,
+			SubjectPrefix: cfg.NATS.SubjectPrefix, ConnectTimeout: cfg.DBConnectTimeout, Logger: logger})
+		if err != nil {
+			return err
+		}
+		defer publisher.Close()
+		written = func() { hub.Notify(); publisher.Notify() }
+	}
 	var m *metrics.Metrics
 	if cfg.Metrics {
 		m = metrics.New(pool)
 	}
 	handler, err := httpapi.New(httpapi.Deps{
-		Tasks:          service,
+		Tasks:          handlers{service, events.NewFeed(pool)},
 		Verifier:       verifier,
 		Ping:           pool.Ping,
 		Spec:           spec,
@@ -133,6 +148,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		CORSOrigins:    cfg.CORSAllowedOrigins,
 		Metrics:        m,
 		Tracer:         tracer,
+		Events:         hub.Stream,
+		Written:        written,
 	})
 	if err != nil {
 		return err
@@ -153,10 +170,14 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		MaxHeaderBytes: 1 << 20,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// The event streams end as shutdown begins (their clients reconnect, to a replica that is
+	// serving); they run on connections taken from net/http, so Shutdown does not wait for them
+	// and hub.Wait below does.
+	server.RegisterOnShutdown(hub.Close)
 	authMode, _ := verifier.Mode()
 	logger.Info("serving", "addr", listener.Addr().String(), "auth", authMode, "dev", cfg.Dev,
 		"db_exec_mode", pool.Config().ConnConfig.DefaultQueryExecMode.String(), "rate_limit", limiterName(cfg),
-		"tracing", tracingName(cfg))
+		"tracing", tracingName(cfg), "nats_stream", publisher.StreamName())
 	if cfg.Dev {
 		if err := printDevBanner(stdout, cfg, listener.Addr()); err != nil {
 			return err
@@ -164,6 +185,12 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 
 	go expireIdempotencyKeys(background, service, logger)
+	go hub.Run(background)
+	go events.AnnounceReminders(background, pool, logger, time.Second, written)
+	if publisher != nil {
+		go publisher.Run(background)
+	}
+	go events.Prune(background, pool, logger, cfg.EventsRetention, time.Hour)
 	if cfg.PprofAddr != "" {
 		go servePprof(background, cfg.PprofAddr, logger)
 	}
@@ -183,12 +210,24 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := server.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	hub.Close()
+	if err := hub.Wait(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: ending the event streams: %w", err)
+	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	logger.Info("stopped")
 	return nil
 }
+
+// handlers are the operations of openapi.yaml: the tasks, and the change feed.
+type handlers struct {
+	*tasks.Service
+	*events.Feed
+}
+
+var _ api.StrictServerInterface = handlers{}
 
 // setUp loads the configuration and makes the logger.
 func setUp(stderr io.Writer, dev bool) (config.Config, *slog.Logger, error) {

@@ -22,9 +22,9 @@ RETURNING user_id
 `
 
 type ClaimIdempotencyKeyParams struct {
-	UserID      string
-	Key         string
-	RequestHash []byte
+	UserID      string `json:"user_id"`
+	Key         string `json:"key"`
+	RequestHash []byte `json:"request_hash"`
 }
 
 // Idempotency keys (see migration 00002). A key is claimed inside the transaction that creates
@@ -45,11 +45,11 @@ WHERE user_id = $4 AND key = $5
 `
 
 type CompleteIdempotencyKeyParams struct {
-	TaskID *uuid.UUID
-	Etag   *string
-	Body   *string
-	UserID string
-	Key    string
+	TaskID *uuid.UUID `json:"task_id"`
+	Etag   *string    `json:"etag"`
+	Body   *string    `json:"body"`
+	UserID string     `json:"user_id"`
+	Key    string     `json:"key"`
 }
 
 func (q *Queries) CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempotencyKeyParams) error {
@@ -82,15 +82,15 @@ WHERE user_id = $1 AND key = $2
 `
 
 type GetIdempotencyKeyParams struct {
-	UserID string
-	Key    string
+	UserID string `json:"user_id"`
+	Key    string `json:"key"`
 }
 
 type GetIdempotencyKeyRow struct {
-	RequestHash []byte
-	TaskID      *uuid.UUID
-	Etag        *string
-	Body        *string
+	RequestHash []byte     `json:"request_hash"`
+	TaskID      *uuid.UUID `json:"task_id"`
+	Etag        *string    `json:"etag"`
+	Body        *string    `json:"body"`
 }
 
 func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyParams) (*GetIdempotencyKeyRow, error) {

@@ -33,8 +33,8 @@ func (e *TaskPriority) Scan(src interface{}) error {
 }
 
 type NullTaskPriority struct {
-	TaskPriority TaskPriority
-	Valid        bool // Valid is true if TaskPriority is not NULL
+	TaskPriority TaskPriority `json:"task_priority"`
+	Valid        bool         `json:"valid"` // Valid is true if TaskPriority is not NULL
 }
 
 // Scan implements the Scanner interface.
@@ -74,33 +74,49 @@ func AllTaskPriorityValues() []TaskPriority {
 }
 
 type IdempotencyKey struct {
-	UserID      string
-	Key         string
-	RequestHash []byte
-	TaskID      *uuid.UUID
-	Etag        *string
-	Body        *string
-	CreatedAt   time.Time
+	UserID      string     `json:"user_id"`
+	Key         string     `json:"key"`
+	RequestHash []byte     `json:"request_hash"`
+	TaskID      *uuid.UUID `json:"task_id"`
+	Etag        *string    `json:"etag"`
+	Body        *string    `json:"body"`
+	CreatedAt   time.Time  `json:"created_at"`
 }
 
 type Task struct {
-	ID           uuid.UUID
-	UserID       string
-	Title        string
-	Description  *string
-	Completed    bool
-	CompletedAt  *time.Time
-	Priority     TaskPriority
-	DueDate      *time.Time
-	Tags         []string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	Version      int64
-	Recurrence   *string
-	Timezone     string
-	SeriesID     *uuid.UUID
-	Occurrence   int32
-	RemindAt     *time.Time
-	Upcoming     []time.Time
-	ReminderOpen bool
+	ID           uuid.UUID    `json:"id"`
+	UserID       string       `json:"user_id"`
+	Title        string       `json:"title"`
+	Description  *string      `json:"description"`
+	Completed    bool         `json:"completed"`
+	CompletedAt  *time.Time   `json:"completed_at"`
+	Priority     TaskPriority `json:"priority"`
+	DueDate      *time.Time   `json:"due_date"`
+	Tags         []string     `json:"tags"`
+	CreatedAt    time.Time    `json:"created_at"`
+	UpdatedAt    time.Time    `json:"updated_at"`
+	Version      int64        `json:"version"`
+	Recurrence   *string      `json:"recurrence"`
+	Timezone     string       `json:"timezone"`
+	SeriesID     *uuid.UUID   `json:"series_id"`
+	Occurrence   int32        `json:"occurrence"`
+	RemindAt     *time.Time   `json:"remind_at"`
+	Upcoming     []time.Time  `json:"upcoming"`
+	ReminderOpen bool         `json:"reminder_open"`
+	RemindedAt   *time.Time   `json:"reminded_at"`
+}
+
+type TaskEvent struct {
+	UserID    string    `json:"user_id"`
+	ID        int64     `json:"id"`
+	Type      string    `json:"type"`
+	TaskID    uuid.UUID `json:"task_id"`
+	Task      []byte    `json:"task"`
+	At        time.Time `json:"at"`
+	Published bool      `json:"published"`
+}
+
+type TaskEventsPruned struct {
+	Singleton bool  `json:"singleton"`
+	Through   int64 `json:"through"`
 }

@@ -19,7 +19,7 @@ WITH done AS (
         due_date = $6, tags = $7, recurrence = $8, timezone = $9, remind_at = $10,
         upcoming = NULL
     WHERE tasks.user_id = $11 AND tasks.id = $12 AND tasks.version = $13
-    RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open
+    RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at
 ), next AS (
     INSERT INTO tasks (id, user_id, title, description, priority, tags, due_date, recurrence, timezone, series_id, occurrence,
                        remind_at, upcoming)
@@ -31,7 +31,7 @@ WITH done AS (
     ON CONFLICT (user_id, series_id, occurrence) WHERE series_id IS NOT NULL DO NOTHING
     RETURNING tasks.id
 )
-SELECT done.id, done.user_id, done.title, done.description, done.completed, done.completed_at, done.priority, done.due_date, done.tags, done.created_at, done.updated_at, done.version, done.recurrence, done.timezone, done.series_id, done.occurrence, done.remind_at, done.upcoming, done.reminder_open, made.id AS made_id, earlier.id AS earlier_id
+SELECT done.id, done.user_id, done.title, done.description, done.completed, done.completed_at, done.priority, done.due_date, done.tags, done.created_at, done.updated_at, done.version, done.recurrence, done.timezone, done.series_id, done.occurrence, done.remind_at, done.upcoming, done.reminder_open, done.reminded_at, made.id AS made_id, earlier.id AS earlier_id
 FROM done
 LEFT JOIN next AS made ON true
 LEFT JOIN tasks AS earlier ON $1::timestamptz IS NOT NULL AND earlier.user_id = done.user_id
@@ -39,46 +39,47 @@ LEFT JOIN tasks AS earlier ON $1::timestamptz IS NOT NULL AND earlier.user_id = 
 `
 
 type CompleteOccurrenceParams struct {
-	NextDue      *time.Time
-	Title        string
-	Description  *string
-	Completed    bool
-	Priority     TaskPriority
-	DueDate      *time.Time
-	Tags         []string
-	Recurrence   *string
-	Timezone     string
-	RemindAt     *time.Time
-	UserID       string
-	ID           uuid.UUID
-	Version      int64
-	NextID       uuid.UUID
-	NextRemindAt *time.Time
-	NextUpcoming []time.Time
+	NextDue      *time.Time   `json:"next_due"`
+	Title        string       `json:"title"`
+	Description  *string      `json:"description"`
+	Completed    bool         `json:"completed"`
+	Priority     TaskPriority `json:"priority"`
+	DueDate      *time.Time   `json:"due_date"`
+	Tags         []string     `json:"tags"`
+	Recurrence   *string      `json:"recurrence"`
+	Timezone     string       `json:"timezone"`
+	RemindAt     *time.Time   `json:"remind_at"`
+	UserID       string       `json:"user_id"`
+	ID           uuid.UUID    `json:"id"`
+	Version      int64        `json:"version"`
+	NextID       uuid.UUID    `json:"next_id"`
+	NextRemindAt *time.Time   `json:"next_remind_at"`
+	NextUpcoming []time.Time  `json:"next_upcoming"`
 }
 
 type CompleteOccurrenceRow struct {
-	ID           uuid.UUID
-	UserID       string
-	Title        string
-	Description  *string
-	Completed    bool
-	CompletedAt  *time.Time
-	Priority     TaskPriority
-	DueDate      *time.Time
-	Tags         []string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	Version      int64
-	Recurrence   *string
-	Timezone     string
-	SeriesID     *uuid.UUID
-	Occurrence   int32
-	RemindAt     *time.Time
-	Upcoming     []time.Time
-	ReminderOpen bool
-	MadeID       *uuid.UUID
-	EarlierID    *uuid.UUID
+	ID           uuid.UUID    `json:"id"`
+	UserID       string       `json:"user_id"`
+	Title        string       `json:"title"`
+	Description  *string      `json:"description"`
+	Completed    bool         `json:"completed"`
+	CompletedAt  *time.Time   `json:"completed_at"`
+	Priority     TaskPriority `json:"priority"`
+	DueDate      *time.Time   `json:"due_date"`
+	Tags         []string     `json:"tags"`
+	CreatedAt    time.Time    `json:"created_at"`
+	UpdatedAt    time.Time    `json:"updated_at"`
+	Version      int64        `json:"version"`
+	Recurrence   *string      `json:"recurrence"`
+	Timezone     string       `json:"timezone"`
+	SeriesID     *uuid.UUID   `json:"series_id"`
+	Occurrence   int32        `json:"occurrence"`
+	RemindAt     *time.Time   `json:"remind_at"`
+	Upcoming     []time.Time  `json:"upcoming"`
+	ReminderOpen bool         `json:"reminder_open"`
+	RemindedAt   *time.Time   `json:"reminded_at"`
+	MadeID       *uuid.UUID   `json:"made_id"`
+	EarlierID    *uuid.UUID   `json:"earlier_id"`
 }
 
 // CompleteOccurrence writes the whole task as the service computed it from the version it read
@@ -127,6 +128,7 @@ func (q *Queries) CompleteOccurrence(ctx context.Context, arg CompleteOccurrence
 		&i.RemindAt,
 		&i.Upcoming,
 		&i.ReminderOpen,
+		&i.RemindedAt,
 		&i.MadeID,
 		&i.EarlierID,
 	)
@@ -137,22 +139,22 @@ const createTask = `-- name: CreateTask :one
 
 INSERT INTO tasks (id, user_id, title, description, completed, priority, due_date, tags, recurrence, timezone, remind_at, upcoming)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open
+RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at
 `
 
 type CreateTaskParams struct {
-	ID          uuid.UUID
-	UserID      string
-	Title       string
-	Description *string
-	Completed   bool
-	Priority    TaskPriority
-	DueDate     *time.Time
-	Tags        []string
-	Recurrence  *string
-	Timezone    string
-	RemindAt    *time.Time
-	Upcoming    []time.Time
+	ID          uuid.UUID    `json:"id"`
+	UserID      string       `json:"user_id"`
+	Title       string       `json:"title"`
+	Description *string      `json:"description"`
+	Completed   bool         `json:"completed"`
+	Priority    TaskPriority `json:"priority"`
+	DueDate     *time.Time   `json:"due_date"`
+	Tags        []string     `json:"tags"`
+	Recurrence  *string      `json:"recurrence"`
+	Timezone    string       `json:"timezone"`
+	RemindAt    *time.Time   `json:"remind_at"`
+	Upcoming    []time.Time  `json:"upcoming"`
 }
 
 // Every query names the user: a task that belongs to someone else does not exist here.
@@ -193,6 +195,7 @@ func (q *Queries) CreateTask(ctx context.Context, arg CreateTaskParams) (*Task, 
 		&i.RemindAt,
 		&i.Upcoming,
 		&i.ReminderOpen,
+		&i.RemindedAt,
 	)
 	return &i, err
 }
@@ -204,9 +207,9 @@ WHERE user_id = $1 AND id = $2
 `
 
 type DeleteTaskParams struct {
-	UserID     string
-	ID         uuid.UUID
-	IfVersions []int64
+	UserID     string    `json:"user_id"`
+	ID         uuid.UUID `json:"id"`
+	IfVersions []int64   `json:"if_versions"`
 }
 
 func (q *Queries) DeleteTask(ctx context.Context, arg DeleteTaskParams) (int64, error) {
@@ -218,13 +221,13 @@ func (q *Queries) DeleteTask(ctx context.Context, arg DeleteTaskParams) (int64, 
 }
 
 const getTask = `-- name: GetTask :one
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at FROM tasks
 WHERE user_id = $1 AND id = $2
 `
 
 type GetTaskParams struct {
-	UserID string
-	ID     uuid.UUID
+	UserID string    `json:"user_id"`
+	ID     uuid.UUID `json:"id"`
 }
 
 func (q *Queries) GetTask(ctx context.Context, arg GetTaskParams) (*Task, error) {
@@ -250,12 +253,13 @@ func (q *Queries) GetTask(ctx context.Context, arg GetTaskParams) (*Task, error)
 		&i.RemindAt,
 		&i.Upcoming,
 		&i.ReminderOpen,
+		&i.RemindedAt,
 	)
 	return &i, err
 }
 
 const listReminders = `-- name: ListReminders :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at FROM tasks
 WHERE user_id = $1 AND reminder_open AND remind_at <= $2::timestamptz
   AND ($3::uuid IS NULL
        OR (remind_at, id) > ($4::text::timestamptz, $3))
@@ -264,11 +268,11 @@ LIMIT $5
 `
 
 type ListRemindersParams struct {
-	UserID   string
-	Until    time.Time
-	AfterID  *uuid.UUID
-	AfterKey *string
-	PageSize int32
+	UserID   string     `json:"user_id"`
+	Until    time.Time  `json:"until"`
+	AfterID  *uuid.UUID `json:"after_id"`
+	AfterKey *string    `json:"after_key"`
+	PageSize int32      `json:"page_size"`
 }
 
 // ListReminders reads a page of the open tasks whose reminder is due by until, oldest first,
@@ -308,6 +312,7 @@ func (q *Queries) ListReminders(ctx context.Context, arg ListRemindersParams) ([
 			&i.RemindAt,
 			&i.Upcoming,
 			&i.ReminderOpen,
+			&i.RemindedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -321,7 +326,7 @@ func (q *Queries) ListReminders(ctx context.Context, arg ListRemindersParams) ([
 
 const listTasksByCreatedAtAsc = `-- name: ListTasksByCreatedAtAsc :many
 
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -338,18 +343,18 @@ LIMIT $12
 `
 
 type ListTasksByCreatedAtAscParams struct {
-	UserID       string
-	Completed    *bool
-	Priority     *TaskPriority
-	Tag          *string
-	DueBefore    *time.Time
-	DueAfter     *time.Time
-	Pattern      *string
-	Recurring    *bool
-	RemindBefore *time.Time
-	AfterID      *uuid.UUID
-	AfterKey     *string
-	PageSize     int32
+	UserID       string        `json:"user_id"`
+	Completed    *bool         `json:"completed"`
+	Priority     *TaskPriority `json:"priority"`
+	Tag          *string       `json:"tag"`
+	DueBefore    *time.Time    `json:"due_before"`
+	DueAfter     *time.Time    `json:"due_after"`
+	Pattern      *string       `json:"pattern"`
+	Recurring    *bool         `json:"recurring"`
+	RemindBefore *time.Time    `json:"remind_before"`
+	AfterID      *uuid.UUID    `json:"after_id"`
+	AfterKey     *string       `json:"after_key"`
+	PageSize     int32         `json:"page_size"`
 }
 
 // The list queries, one per sort order; each reads the user's rows through an index led by
@@ -399,6 +404,7 @@ func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCr
 			&i.RemindAt,
 			&i.Upcoming,
 			&i.ReminderOpen,
+			&i.RemindedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -411,7 +417,7 @@ func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCr
 }
 
 const listTasksByCreatedAtDesc = `-- name: ListTasksByCreatedAtDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -428,18 +434,18 @@ LIMIT $12
 `
 
 type ListTasksByCreatedAtDescParams struct {
-	UserID       string
-	Completed    *bool
-	Priority     *TaskPriority
-	Tag          *string
-	DueBefore    *time.Time
-	DueAfter     *time.Time
-	Pattern      *string
-	Recurring    *bool
-	RemindBefore *time.Time
-	AfterID      *uuid.UUID
-	AfterKey     *string
-	PageSize     int32
+	UserID       string        `json:"user_id"`
+	Completed    *bool         `json:"completed"`
+	Priority     *TaskPriority `json:"priority"`
+	Tag          *string       `json:"tag"`
+	DueBefore    *time.Time    `json:"due_before"`
+	DueAfter     *time.Time    `json:"due_after"`
+	Pattern      *string       `json:"pattern"`
+	Recurring    *bool         `json:"recurring"`
+	RemindBefore *time.Time    `json:"remind_before"`
+	AfterID      *uuid.UUID    `json:"after_id"`
+	AfterKey     *string       `json:"after_key"`
+	PageSize     int32         `json:"page_size"`
 }
 
 func (q *Queries) ListTasksByCreatedAtDesc(ctx context.Context, arg ListTasksByCreatedAtDescParams) ([]*Task, error) {
@@ -484,6 +490,7 @@ func (q *Queries) ListTasksByCreatedAtDesc(ctx context.Context, arg ListTasksByC
 			&i.RemindAt,
 			&i.Upcoming,
 			&i.ReminderOpen,
+			&i.RemindedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -496,7 +503,7 @@ func (q *Queries) ListTasksByCreatedAtDesc(ctx context.Context, arg ListTasksByC
 }
 
 const listTasksByDueDateAsc = `-- name: ListTasksByDueDateAsc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -515,18 +522,18 @@ LIMIT $12
 `
 
 type ListTasksByDueDateAscParams struct {
-	UserID       string
-	Completed    *bool
-	Priority     *TaskPriority
-	Tag          *string
-	DueBefore    *time.Time
-	DueAfter     *time.Time
-	Pattern      *string
-	Recurring    *bool
-	RemindBefore *time.Time
-	AfterID      *uuid.UUID
-	AfterKey     *string
-	PageSize     int32
+	UserID       string        `json:"user_id"`
+	Completed    *bool         `json:"completed"`
+	Priority     *TaskPriority `json:"priority"`
+	Tag          *string       `json:"tag"`
+	DueBefore    *time.Time    `json:"due_before"`
+	DueAfter     *time.Time    `json:"due_after"`
+	Pattern      *string       `json:"pattern"`
+	Recurring    *bool         `json:"recurring"`
+	RemindBefore *time.Time    `json:"remind_before"`
+	AfterID      *uuid.UUID    `json:"after_id"`
+	AfterKey     *string       `json:"after_key"`
+	PageSize     int32         `json:"page_size"`
 }
 
 // Tasks without a due date come last in both directions; a null after_key means the
@@ -573,6 +580,7 @@ func (q *Queries) ListTasksByDueDateAsc(ctx context.Context, arg ListTasksByDueD
 			&i.RemindAt,
 			&i.Upcoming,
 			&i.ReminderOpen,
+			&i.RemindedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -585,7 +593,7 @@ func (q *Queries) ListTasksByDueDateAsc(ctx context.Context, arg ListTasksByDueD
 }
 
 const listTasksByDueDateDesc = `-- name: ListTasksByDueDateDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -604,18 +612,18 @@ LIMIT $12
 `
 
 type ListTasksByDueDateDescParams struct {
-	UserID       string
-	Completed    *bool
-	Priority     *TaskPriority
-	Tag          *string
-	DueBefore    *time.Time
-	DueAfter     *time.Time
-	Pattern      *string
-	Recurring    *bool
-	RemindBefore *time.Time
-	AfterID      *uuid.UUID
-	AfterKey     *string
-	PageSize     int32
+	UserID       string        `json:"user_id"`
+	Completed    *bool         `json:"completed"`
+	Priority     *TaskPriority `json:"priority"`
+	Tag          *string       `json:"tag"`
+	DueBefore    *time.Time    `json:"due_before"`
+	DueAfter     *time.Time    `json:"due_after"`
+	Pattern      *string       `json:"pattern"`
+	Recurring    *bool         `json:"recurring"`
+	RemindBefore *time.Time    `json:"remind_before"`
+	AfterID      *uuid.UUID    `json:"after_id"`
+	AfterKey     *string       `json:"after_key"`
+	PageSize     int32         `json:"page_size"`
 }
 
 // Tasks without a due date come last in both directions; a null after_key means the
@@ -662,6 +670,7 @@ func (q *Queries) ListTasksByDueDateDesc(ctx context.Context, arg ListTasksByDue
 			&i.RemindAt,
 			&i.Upcoming,
 			&i.ReminderOpen,
+			&i.RemindedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -674,7 +683,7 @@ func (q *Queries) ListTasksByDueDateDesc(ctx context.Context, arg ListTasksByDue
 }
 
 const listTasksByPriorityAsc = `-- name: ListTasksByPriorityAsc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -691,18 +700,18 @@ LIMIT $12
 `
 
 type ListTasksByPriorityAscParams struct {
-	UserID       string
-	Completed    *bool
-	Priority     *TaskPriority
-	Tag          *string
-	DueBefore    *time.Time
-	DueAfter     *time.Time
-	Pattern      *string
-	Recurring    *bool
-	RemindBefore *time.Time
-	AfterID      *uuid.UUID
-	AfterKey     *string
-	PageSize     int32
+	UserID       string        `json:"user_id"`
+	Completed    *bool         `json:"completed"`
+	Priority     *TaskPriority `json:"priority"`
+	Tag          *string       `json:"tag"`
+	DueBefore    *time.Time    `json:"due_before"`
+	DueAfter     *time.Time    `json:"due_after"`
+	Pattern      *string       `json:"pattern"`
+	Recurring    *bool         `json:"recurring"`
+	RemindBefore *time.Time    `json:"remind_before"`
+	AfterID      *uuid.UUID    `json:"after_id"`
+	AfterKey     *string       `json:"after_key"`
+	PageSize     int32         `json:"page_size"`
 }
 
 func (q *Queries) ListTasksByPriorityAsc(ctx context.Context, arg ListTasksByPriorityAscParams) ([]*Task, error) {
@@ -747,6 +756,7 @@ func (q *Queries) ListTasksByPriorityAsc(ctx context.Context, arg ListTasksByPri
 			&i.RemindAt,
 			&i.Upcoming,
 			&i.ReminderOpen,
+			&i.RemindedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -759,7 +769,7 @@ func (q *Queries) ListTasksByPriorityAsc(ctx context.Context, arg ListTasksByPri
 }
 
 const listTasksByPriorityDesc = `-- name: ListTasksByPriorityDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -776,18 +786,18 @@ LIMIT $12
 `
 
 type ListTasksByPriorityDescParams struct {
-	UserID       string
-	Completed    *bool
-	Priority     *TaskPriority
-	Tag          *string
-	DueBefore    *time.Time
-	DueAfter     *time.Time
-	Pattern      *string
-	Recurring    *bool
-	RemindBefore *time.Time
-	AfterID      *uuid.UUID
-	AfterKey     *string
-	PageSize     int32
+	UserID       string        `json:"user_id"`
+	Completed    *bool         `json:"completed"`
+	Priority     *TaskPriority `json:"priority"`
+	Tag          *string       `json:"tag"`
+	DueBefore    *time.Time    `json:"due_before"`
+	DueAfter     *time.Time    `json:"due_after"`
+	Pattern      *string       `json:"pattern"`
+	Recurring    *bool         `json:"recurring"`
+	RemindBefore *time.Time    `json:"remind_before"`
+	AfterID      *uuid.UUID    `json:"after_id"`
+	AfterKey     *string       `json:"after_key"`
+	PageSize     int32         `json:"page_size"`
 }
 
 func (q *Queries) ListTasksByPriorityDesc(ctx context.Context, arg ListTasksByPriorityDescParams) ([]*Task, error) {
@@ -832,6 +842,7 @@ func (q *Queries) ListTasksByPriorityDesc(ctx context.Context, arg ListTasksByPr
 			&i.RemindAt,
 			&i.Upcoming,
 			&i.ReminderOpen,
+			&i.RemindedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -844,7 +855,7 @@ func (q *Queries) ListTasksByPriorityDesc(ctx context.Context, arg ListTasksByPr
 }
 
 const listTasksByTitleAsc = `-- name: ListTasksByTitleAsc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -861,18 +872,18 @@ LIMIT $12
 `
 
 type ListTasksByTitleAscParams struct {
-	UserID       string
-	Completed    *bool
-	Priority     *TaskPriority
-	Tag          *string
-	DueBefore    *time.Time
-	DueAfter     *time.Time
-	Pattern      *string
-	Recurring    *bool
-	RemindBefore *time.Time
-	AfterID      *uuid.UUID
-	AfterKey     *string
-	PageSize     int32
+	UserID       string        `json:"user_id"`
+	Completed    *bool         `json:"completed"`
+	Priority     *TaskPriority `json:"priority"`
+	Tag          *string       `json:"tag"`
+	DueBefore    *time.Time    `json:"due_before"`
+	DueAfter     *time.Time    `json:"due_after"`
+	Pattern      *string       `json:"pattern"`
+	Recurring    *bool         `json:"recurring"`
+	RemindBefore *time.Time    `json:"remind_before"`
+	AfterID      *uuid.UUID    `json:"after_id"`
+	AfterKey     *string       `json:"after_key"`
+	PageSize     int32         `json:"page_size"`
 }
 
 func (q *Queries) ListTasksByTitleAsc(ctx context.Context, arg ListTasksByTitleAscParams) ([]*Task, error) {
@@ -917,6 +928,7 @@ func (q *Queries) ListTasksByTitleAsc(ctx context.Context, arg ListTasksByTitleA
 			&i.RemindAt,
 			&i.Upcoming,
 			&i.ReminderOpen,
+			&i.RemindedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -929,7 +941,7 @@ func (q *Queries) ListTasksByTitleAsc(ctx context.Context, arg ListTasksByTitleA
 }
 
 const listTasksByTitleDesc = `-- name: ListTasksByTitleDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -946,18 +958,18 @@ LIMIT $12
 `
 
 type ListTasksByTitleDescParams struct {
-	UserID       string
-	Completed    *bool
-	Priority     *TaskPriority
-	Tag          *string
-	DueBefore    *time.Time
-	DueAfter     *time.Time
-	Pattern      *string
-	Recurring    *bool
-	RemindBefore *time.Time
-	AfterID      *uuid.UUID
-	AfterKey     *string
-	PageSize     int32
+	UserID       string        `json:"user_id"`
+	Completed    *bool         `json:"completed"`
+	Priority     *TaskPriority `json:"priority"`
+	Tag          *string       `json:"tag"`
+	DueBefore    *time.Time    `json:"due_before"`
+	DueAfter     *time.Time    `json:"due_after"`
+	Pattern      *string       `json:"pattern"`
+	Recurring    *bool         `json:"recurring"`
+	RemindBefore *time.Time    `json:"remind_before"`
+	AfterID      *uuid.UUID    `json:"after_id"`
+	AfterKey     *string       `json:"after_key"`
+	PageSize     int32         `json:"page_size"`
 }
 
 func (q *Queries) ListTasksByTitleDesc(ctx context.Context, arg ListTasksByTitleDescParams) ([]*Task, error) {
@@ -1002,6 +1014,7 @@ func (q *Queries) ListTasksByTitleDesc(ctx context.Context, arg ListTasksByTitle
 			&i.RemindAt,
 			&i.Upcoming,
 			&i.ReminderOpen,
+			&i.RemindedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -1014,7 +1027,7 @@ func (q *Queries) ListTasksByTitleDesc(ctx context.Context, arg ListTasksByTitle
 }
 
 const listTasksByUpdatedAtAsc = `-- name: ListTasksByUpdatedAtAsc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -1031,18 +1044,18 @@ LIMIT $12
 `
 
 type ListTasksByUpdatedAtAscParams struct {
-	UserID       string
-	Completed    *bool
-	Priority     *TaskPriority
-	Tag          *string
-	DueBefore    *time.Time
-	DueAfter     *time.Time
-	Pattern      *string
-	Recurring    *bool
-	RemindBefore *time.Time
-	AfterID      *uuid.UUID
-	AfterKey     *string
-	PageSize     int32
+	UserID       string        `json:"user_id"`
+	Completed    *bool         `json:"completed"`
+	Priority     *TaskPriority `json:"priority"`
+	Tag          *string       `json:"tag"`
+	DueBefore    *time.Time    `json:"due_before"`
+	DueAfter     *time.Time    `json:"due_after"`
+	Pattern      *string       `json:"pattern"`
+	Recurring    *bool         `json:"recurring"`
+	RemindBefore *time.Time    `json:"remind_before"`
+	AfterID      *uuid.UUID    `json:"after_id"`
+	AfterKey     *string       `json:"after_key"`
+	PageSize     int32         `json:"page_size"`
 }
 
 func (q *Queries) ListTasksByUpdatedAtAsc(ctx context.Context, arg ListTasksByUpdatedAtAscParams) ([]*Task, error) {
@@ -1087,6 +1100,7 @@ func (q *Queries) ListTasksByUpdatedAtAsc(ctx context.Context, arg ListTasksByUp
 			&i.RemindAt,
 			&i.Upcoming,
 			&i.ReminderOpen,
+			&i.RemindedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -1099,7 +1113,7 @@ func (q *Queries) ListTasksByUpdatedAtAsc(ctx context.Context, arg ListTasksByUp
 }
 
 const listTasksByUpdatedAtDesc = `-- name: ListTasksByUpdatedAtDesc :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at FROM tasks
 WHERE user_id = $1
   AND ($2::boolean IS NULL OR completed = $2)
   AND ($3::task_priority IS NULL OR priority = $3)
@@ -1116,18 +1130,18 @@ LIMIT $12
 `
 
 type ListTasksByUpdatedAtDescParams struct {
-	UserID       string
-	Completed    *bool
-	Priority     *TaskPriority
-	Tag          *string
-	DueBefore    *time.Time
-	DueAfter     *time.Time
-	Pattern      *string
-	Recurring    *bool
-	RemindBefore *time.Time
-	AfterID      *uuid.UUID
-	AfterKey     *string
-	PageSize     int32
+	UserID       string        `json:"user_id"`
+	Completed    *bool         `json:"completed"`
+	Priority     *TaskPriority `json:"priority"`
+	Tag          *string       `json:"tag"`
+	DueBefore    *time.Time    `json:"due_before"`
+	DueAfter     *time.Time    `json:"due_after"`
+	Pattern      *string       `json:"pattern"`
+	Recurring    *bool         `json:"recurring"`
+	RemindBefore *time.Time    `json:"remind_before"`
+	AfterID      *uuid.UUID    `json:"after_id"`
+	AfterKey     *string       `json:"after_key"`
+	PageSize     int32         `json:"page_size"`
 }
 
 func (q *Queries) ListTasksByUpdatedAtDesc(ctx context.Context, arg ListTasksByUpdatedAtDescParams) ([]*Task, error) {
@@ -1172,6 +1186,7 @@ func (q *Queries) ListTasksByUpdatedAtDesc(ctx context.Context, arg ListTasksByU
 			&i.RemindAt,
 			&i.Upcoming,
 			&i.ReminderOpen,
+			&i.RemindedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -1184,17 +1199,17 @@ func (q *Queries) ListTasksByUpdatedAtDesc(ctx context.Context, arg ListTasksByU
 }
 
 const listTasksNewestAfter = `-- name: ListTasksNewestAfter :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at FROM tasks
 WHERE user_id = $1 AND (created_at, id) < ($2::text::timestamptz, $3::uuid)
 ORDER BY created_at DESC, id DESC
 LIMIT $4
 `
 
 type ListTasksNewestAfterParams struct {
-	UserID   string
-	AfterKey string
-	AfterID  uuid.UUID
-	PageSize int32
+	UserID   string    `json:"user_id"`
+	AfterKey string    `json:"after_key"`
+	AfterID  uuid.UUID `json:"after_id"`
+	PageSize int32     `json:"page_size"`
 }
 
 func (q *Queries) ListTasksNewestAfter(ctx context.Context, arg ListTasksNewestAfterParams) ([]*Task, error) {
@@ -1231,6 +1246,7 @@ func (q *Queries) ListTasksNewestAfter(ctx context.Context, arg ListTasksNewestA
 			&i.RemindAt,
 			&i.Upcoming,
 			&i.ReminderOpen,
+			&i.RemindedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -1243,15 +1259,15 @@ func (q *Queries) ListTasksNewestAfter(ctx context.Context, arg ListTasksNewestA
 }
 
 const listTasksNewestFirst = `-- name: ListTasksNewestFirst :many
-SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open FROM tasks
+SELECT id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at FROM tasks
 WHERE user_id = $1
 ORDER BY created_at DESC, id DESC
 LIMIT $2
 `
 
 type ListTasksNewestFirstParams struct {
-	UserID   string
-	PageSize int32
+	UserID   string `json:"user_id"`
+	PageSize int32  `json:"page_size"`
 }
 
 // The default list (newest first, no filter) is most of the traffic. Without optional
@@ -1287,6 +1303,7 @@ func (q *Queries) ListTasksNewestFirst(ctx context.Context, arg ListTasksNewestF
 			&i.RemindAt,
 			&i.Upcoming,
 			&i.ReminderOpen,
+			&i.RemindedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -1303,8 +1320,8 @@ SELECT EXISTS (SELECT FROM tasks WHERE user_id = $1 AND id = $2)
 `
 
 type TaskExistsParams struct {
-	UserID string
-	ID     uuid.UUID
+	UserID string    `json:"user_id"`
+	ID     uuid.UUID `json:"id"`
 }
 
 func (q *Queries) TaskExists(ctx context.Context, arg TaskExistsParams) (bool, error) {
@@ -1320,7 +1337,7 @@ WITH done AS (
     WHERE tasks.user_id = $1 AND tasks.id = $2
       AND ($3::bigint[] IS NULL OR version = ANY ($3::bigint[]))
       AND NOT (NOT completed AND recurrence IS NOT NULL AND NOT coalesce(upcoming[cardinality(upcoming)] > now(), false))
-    RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open
+    RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at
 ), next_occurrence AS (
     INSERT INTO tasks (id, user_id, title, description, priority, tags, due_date, recurrence, timezone, series_id,
                        occurrence, remind_at, upcoming)
@@ -1333,7 +1350,7 @@ WITH done AS (
     ON CONFLICT (user_id, series_id, occurrence) WHERE series_id IS NOT NULL DO NOTHING
     RETURNING tasks.id
 )
-SELECT done.id, done.user_id, done.title, done.description, done.completed, done.completed_at, done.priority, done.due_date, done.tags, done.created_at, done.updated_at, done.version, done.recurrence, done.timezone, done.series_id, done.occurrence, done.remind_at, done.upcoming, done.reminder_open, made.id AS made_id, earlier.id AS earlier_id
+SELECT done.id, done.user_id, done.title, done.description, done.completed, done.completed_at, done.priority, done.due_date, done.tags, done.created_at, done.updated_at, done.version, done.recurrence, done.timezone, done.series_id, done.occurrence, done.remind_at, done.upcoming, done.reminder_open, done.reminded_at, made.id AS made_id, earlier.id AS earlier_id
 FROM done
 LEFT JOIN next_occurrence AS made ON true
 LEFT JOIN tasks AS earlier ON done.completed_at = now() AND earlier.user_id = done.user_id
@@ -1341,34 +1358,35 @@ LEFT JOIN tasks AS earlier ON done.completed_at = now() AND earlier.user_id = do
 `
 
 type ToggleTaskCompletedParams struct {
-	UserID     string
-	ID         uuid.UUID
-	IfVersions []int64
-	NextID     uuid.UUID
+	UserID     string    `json:"user_id"`
+	ID         uuid.UUID `json:"id"`
+	IfVersions []int64   `json:"if_versions"`
+	NextID     uuid.UUID `json:"next_id"`
 }
 
 type ToggleTaskCompletedRow struct {
-	ID           uuid.UUID
-	UserID       string
-	Title        string
-	Description  *string
-	Completed    bool
-	CompletedAt  *time.Time
-	Priority     TaskPriority
-	DueDate      *time.Time
-	Tags         []string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	Version      int64
-	Recurrence   *string
-	Timezone     string
-	SeriesID     *uuid.UUID
-	Occurrence   int32
-	RemindAt     *time.Time
-	Upcoming     []time.Time
-	ReminderOpen bool
-	MadeID       *uuid.UUID
-	EarlierID    *uuid.UUID
+	ID           uuid.UUID    `json:"id"`
+	UserID       string       `json:"user_id"`
+	Title        string       `json:"title"`
+	Description  *string      `json:"description"`
+	Completed    bool         `json:"completed"`
+	CompletedAt  *time.Time   `json:"completed_at"`
+	Priority     TaskPriority `json:"priority"`
+	DueDate      *time.Time   `json:"due_date"`
+	Tags         []string     `json:"tags"`
+	CreatedAt    time.Time    `json:"created_at"`
+	UpdatedAt    time.Time    `json:"updated_at"`
+	Version      int64        `json:"version"`
+	Recurrence   *string      `json:"recurrence"`
+	Timezone     string       `json:"timezone"`
+	SeriesID     *uuid.UUID   `json:"series_id"`
+	Occurrence   int32        `json:"occurrence"`
+	RemindAt     *time.Time   `json:"remind_at"`
+	Upcoming     []time.Time  `json:"upcoming"`
+	ReminderOpen bool         `json:"reminder_open"`
+	RemindedAt   *time.Time   `json:"reminded_at"`
+	MadeID       *uuid.UUID   `json:"made_id"`
+	EarlierID    *uuid.UUID   `json:"earlier_id"`
 }
 
 // ToggleTaskCompleted flips completed in one statement, so two toggles never read the same
@@ -1402,6 +1420,7 @@ func (q *Queries) ToggleTaskCompleted(ctx context.Context, arg ToggleTaskComplet
 		&i.RemindAt,
 		&i.Upcoming,
 		&i.ReminderOpen,
+		&i.RemindedAt,
 		&i.MadeID,
 		&i.EarlierID,
 	)
@@ -1427,7 +1446,7 @@ WITH done AS (
                AND (recurrence IS NOT NULL OR ($9 AND $10::text IS NOT NULL))
                AND ($9 OR $6 OR $11::text IS NOT NULL
                     OR NOT coalesce(upcoming[cardinality(upcoming)] > now(), false)))
-    RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open
+    RETURNING id, user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at, version, recurrence, timezone, series_id, occurrence, remind_at, upcoming, reminder_open, reminded_at
 ), next_occurrence AS (
     INSERT INTO tasks (id, user_id, title, description, priority, tags, due_date, recurrence, timezone, series_id,
                        occurrence, remind_at, upcoming)
@@ -1440,7 +1459,7 @@ WITH done AS (
     ON CONFLICT (user_id, series_id, occurrence) WHERE series_id IS NOT NULL DO NOTHING
     RETURNING tasks.id
 )
-SELECT done.id, done.user_id, done.title, done.description, done.completed, done.completed_at, done.priority, done.due_date, done.tags, done.created_at, done.updated_at, done.version, done.recurrence, done.timezone, done.series_id, done.occurrence, done.remind_at, done.upcoming, done.reminder_open, made.id AS made_id, earlier.id AS earlier_id
+SELECT done.id, done.user_id, done.title, done.description, done.completed, done.completed_at, done.priority, done.due_date, done.tags, done.created_at, done.updated_at, done.version, done.recurrence, done.timezone, done.series_id, done.occurrence, done.remind_at, done.upcoming, done.reminder_open, done.reminded_at, made.id AS made_id, earlier.id AS earlier_id
 FROM done
 LEFT JOIN next_occurrence AS made ON true
 LEFT JOIN tasks AS earlier ON done.completed_at = now() AND earlier.user_id = done.user_id
@@ -1448,47 +1467,48 @@ LEFT JOIN tasks AS earlier ON done.completed_at = now() AND earlier.user_id = do
 `
 
 type UpdateTaskParams struct {
-	Title          *string
-	SetDescription bool
-	Description    *string
-	Completed      *bool
-	Priority       *TaskPriority
-	SetDueDate     bool
-	DueDate        *time.Time
-	Tags           []string
-	SetRecurrence  bool
-	Recurrence     *string
-	Timezone       *string
-	SetRemindAt    bool
-	RemindAt       *time.Time
-	UserID         string
-	ID             uuid.UUID
-	IfVersions     []int64
-	NextID         uuid.UUID
+	Title          *string       `json:"title"`
+	SetDescription bool          `json:"set_description"`
+	Description    *string       `json:"description"`
+	Completed      *bool         `json:"completed"`
+	Priority       *TaskPriority `json:"priority"`
+	SetDueDate     bool          `json:"set_due_date"`
+	DueDate        *time.Time    `json:"due_date"`
+	Tags           []string      `json:"tags"`
+	SetRecurrence  bool          `json:"set_recurrence"`
+	Recurrence     *string       `json:"recurrence"`
+	Timezone       *string       `json:"timezone"`
+	SetRemindAt    bool          `json:"set_remind_at"`
+	RemindAt       *time.Time    `json:"remind_at"`
+	UserID         string        `json:"user_id"`
+	ID             uuid.UUID     `json:"id"`
+	IfVersions     []int64       `json:"if_versions"`
+	NextID         uuid.UUID     `json:"next_id"`
 }
 
 type UpdateTaskRow struct {
-	ID           uuid.UUID
-	UserID       string
-	Title        string
-	Description  *string
-	Completed    bool
-	CompletedAt  *time.Time
-	Priority     TaskPriority
-	DueDate      *time.Time
-	Tags         []string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	Version      int64
-	Recurrence   *string
-	Timezone     string
-	SeriesID     *uuid.UUID
-	Occurrence   int32
-	RemindAt     *time.Time
-	Upcoming     []time.Time
-	ReminderOpen bool
-	MadeID       *uuid.UUID
-	EarlierID    *uuid.UUID
+	ID           uuid.UUID    `json:"id"`
+	UserID       string       `json:"user_id"`
+	Title        string       `json:"title"`
+	Description  *string      `json:"description"`
+	Completed    bool         `json:"completed"`
+	CompletedAt  *time.Time   `json:"completed_at"`
+	Priority     TaskPriority `json:"priority"`
+	DueDate      *time.Time   `json:"due_date"`
+	Tags         []string     `json:"tags"`
+	CreatedAt    time.Time    `json:"created_at"`
+	UpdatedAt    time.Time    `json:"updated_at"`
+	Version      int64        `json:"version"`
+	Recurrence   *string      `json:"recurrence"`
+	Timezone     string       `json:"timezone"`
+	SeriesID     *uuid.UUID   `json:"series_id"`
+	Occurrence   int32        `json:"occurrence"`
+	RemindAt     *time.Time   `json:"remind_at"`
+	Upcoming     []time.Time  `json:"upcoming"`
+	ReminderOpen bool         `json:"reminder_open"`
+	RemindedAt   *time.Time   `json:"reminded_at"`
+	MadeID       *uuid.UUID   `json:"made_id"`
+	EarlierID    *uuid.UUID   `json:"earlier_id"`
 }
 
 // UpdateTask serves PATCH and PUT (only the fields given). A null title, completed,
@@ -1542,6 +1562,7 @@ func (q *Queries) UpdateTask(ctx context.Context, arg UpdateTaskParams) (*Update
 		&i.RemindAt,
 		&i.Upcoming,
 		&i.ReminderOpen,
+		&i.RemindedAt,
 		&i.MadeID,
 		&i.EarlierID,
 	)

@@ -179,6 +179,44 @@ func (c *Client) Send(httpReq *http.Request) *Response {
 	return r
 }
 
+// Open performs a request whose answer is a stream (server-sent events) and returns it for the
+// caller to read and close. Its status and headers are checked against the spec now; an error
+// answer is read and checked whole, and its body is still there to read.
+func (c *Client) Open(httpReq *http.Request) *http.Response {
+	c.t.Helper()
+	resp, err := streamClient.Do(httpReq)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", httpReq.Method, httpReq.URL.Path, err)
+	}
+	r := &Response{Status: resp.StatusCode, Header: resp.Header}
+	if resp.StatusCode >= 300 {
+		r.Body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(r.Body))
+	}
+	if err := c.check(httpReq, r); err != nil {
+		c.t.Errorf("%s %s -> %d does not match openapi.yaml: %v\nbody: %.2000s", httpReq.Method, httpReq.URL.RequestURI(), r.Status, err, r.Body)
+	}
+	return resp
+}
+
+// streamClient has no timeout: a stream stays open as long as its reader wants.
+var streamClient = &http.Client{}
+
+// CheckSchema checks a JSON value against one of the spec's component schemas, for bodies
+// that do not come whole in a response (each event of a stream).
+func (c *Client) CheckSchema(name string, data []byte) error {
+	ref := c.spec.Components.Schemas[name]
+	if ref == nil {
+		return fmt.Errorf("openapi.yaml has no schema %s", name)
+	}
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	return ref.Value.VisitJSON(v, openapi3.MultiErrors())
+}
+
 // check validates a response against the operation the request was for. A request that
 // matches no operation must get a problem (404 or 405).
 func (c *Client) check(req *http.Request, r *Response) error {

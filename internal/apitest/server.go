@@ -1,6 +1,7 @@
 package apitest
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"taskapi"
 	api "taskapi/gen/api"
 	"taskapi/internal/auth"
+	"taskapi/internal/events"
 	"taskapi/internal/httpapi"
 	"taskapi/internal/metrics"
 	"taskapi/internal/ratelimit"
@@ -34,13 +36,26 @@ type Options struct {
 	RequestTimeout   time.Duration
 	// Logs receives the server's JSON log lines (discarded when nil).
 	Logs io.Writer
+	// Events tunes the event streams' hub (internal/events); zero: the production defaults.
+	Events events.HubOptions
+	// ConnTimeout is the listener's ReadTimeout and WriteTimeout, as cmd/taskapi sets them
+	// (none when zero).
+	ConnTimeout time.Duration
 }
 
 // Server is the real stack (Echo, middleware, service, a fresh PostgreSQL database) behind
-// a real HTTP listener.
+// a real HTTP listener, with the event streams' hub running.
 type Server struct {
 	*Client
 	Pool *pgxpool.Pool
+	Hub  *events.Hub
+	URL  string
+}
+
+// handlers are the operations of openapi.yaml, as cmd/taskapi puts them together.
+type handlers struct {
+	*tasks.Service
+	*events.Feed
 }
 
 // Start runs the full stack for one test on its own database.
@@ -71,24 +86,42 @@ func Start(t testing.TB, opts Options) *Server {
 	if !opts.NoMetrics {
 		m = metrics.New(pool)
 	}
+	logger := slog.New(slog.NewJSONHandler(opts.Logs, nil))
+	hub := events.NewHub(pool, logger, opts.Events)
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	go hub.Run(ctx)
 	handler, err := httpapi.New(httpapi.Deps{
-		Tasks:          tasks.New(pool),
+		Tasks:          handlers{tasks.New(pool), events.NewFeed(pool)},
 		Verifier:       verifier,
 		Ping:           pool.Ping,
 		Spec:           spec,
 		SpecYAML:       taskapi.OpenAPIYAML,
-		Logger:         slog.New(slog.NewJSONHandler(opts.Logs, nil)),
+		Logger:         logger,
 		MaxBodyBytes:   opts.MaxBodyBytes,
 		MaxHeaderBytes: opts.MaxHeaderBytes,
 		RequestTimeout: opts.RequestTimeout,
 		Limiter:        opts.Limiter,
 		CORSOrigins:    opts.CORSOrigins,
 		Metrics:        m,
+		Events:         hub.Stream,
+		Written:        hub.Notify,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(handler)
-	t.Cleanup(srv.Close)
-	return &Server{Client: NewClient(t, srv.URL, Secret), Pool: pool}
+	srv := httptest.NewUnstartedServer(handler)
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = opts.ConnTimeout, opts.ConnTimeout
+	srv.Config.RegisterOnShutdown(hub.Close)
+	srv.Start()
+	t.Cleanup(func() {
+		hub.Close()
+		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := hub.Wait(ctx); err != nil {
+			t.Errorf("apitest: the event streams did not end: %v", err)
+		}
+	})
+	return &Server{Client: NewClient(t, srv.URL, Secret), Pool: pool, Hub: hub, URL: srv.URL}
 }

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,6 +79,10 @@ type Config struct {
 	RateLimit RateLimit
 	// RedisURL, when set, keeps the rate-limit buckets in Redis, shared by every instance.
 	RedisURL string `envconfig:"REDIS_URL"`
+	// EventsRetention is how long the events of the change feed are kept.
+	EventsRetention time.Duration `envconfig:"EVENTS_RETENTION" default:"168h"`
+	// NATS, when its URL is set, receives every event (Phase V).
+	NATS NATS
 	// CORSAllowedOrigins are the exact origins browsers may call the API from.
 	CORSAllowedOrigins []string `envconfig:"CORS_ALLOWED_ORIGINS"`
 	// Metrics serves /metrics and records what it reports.
@@ -92,6 +97,15 @@ type Config struct {
 
 	// Dev is the development mode (--dev or TASKAPI_ENV=development).
 	Dev bool
+}
+
+// NATS is where the events are published: to NATS JetStream, as CloudEvents, on
+// <SubjectPrefix>.task-events and <SubjectPrefix>.reminders, in the stream that holds those
+// subjects (Stream, made when none does).
+type NATS struct {
+	URL           string `envconfig:"NATS_URL"`
+	Stream        string `envconfig:"NATS_STREAM" default:"TASKAPI"`
+	SubjectPrefix string `envconfig:"NATS_SUBJECT_PREFIX" default:"taskapi"`
 }
 
 // Auth is how bearer tokens are verified: with the shared Secret (HS256), with the keys at
@@ -257,6 +271,18 @@ func (p *problems) server(c *Config) {
 	p.count("MAX_HEADER_BYTES", c.MaxHeaderBytes, 1024, 1<<20)
 	p.positive("REQUEST_TIMEOUT", c.RequestTimeout)
 	p.positive("SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
+	p.check("EVENTS_RETENTION", c.EventsRetention >= time.Hour, "a duration of at least 1h, such as 168h (7 days)", c.EventsRetention)
+
+	if c.NATS.URL != "" { // a server, or several separated by commas (a cluster's)
+		for _, server := range strings.Split(c.NATS.URL, ",") {
+			if u, err := url.Parse(strings.TrimSpace(server)); err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls") {
+				p.addf("NATS_URL must be nats:// or tls:// URLs separated by commas, such as nats://127.0.0.1:4222")
+				break
+			}
+		}
+	}
+	p.check("NATS_STREAM", natsName.MatchString(c.NATS.Stream), "a JetStream stream name: letters, digits, - and _", c.NATS.Stream)
+	p.check("NATS_SUBJECT_PREFIX", natsSubject.MatchString(c.NATS.SubjectPrefix), "NATS subject tokens separated by dots, without wildcards", c.NATS.SubjectPrefix)
 
 	rps := c.RateLimit.RPS
 	p.check("RATE_LIMIT_RPS", rps >= 0 && !math.IsInf(rps, 1), // NaN is not >= 0
@@ -285,6 +311,11 @@ func (p *problems) server(c *Config) {
 	}
 	c.CORSAllowedOrigins = origins
 }
+
+var (
+	natsName    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	natsSubject = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
+)
 
 // tracing reads the OpenTelemetry variables as the OTel specification defines them: an empty
 // value is the same as unset, the traces endpoint is used as is, and the generic endpoint is a

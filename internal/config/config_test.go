@@ -62,7 +62,8 @@ func TestLoadDefaults(t *testing.T) {
 		Addr: ":8080", LogLevel: slog.LevelInfo, MaxBodyBytes: 1 << 20, MaxHeaderBytes: 32768,
 		RequestTimeout: 10 * time.Second, ShutdownTimeout: 15 * time.Second,
 		RateLimit: RateLimit{RPS: 20, Burst: 40}, Metrics: true, GCPercent: DefaultGCPercent,
-		Tracing: Tracing{ServiceName: "taskapi", SampleRatio: 1},
+		Tracing:         Tracing{ServiceName: "taskapi", SampleRatio: 1},
+		EventsRetention: 7 * 24 * time.Hour, NATS: NATS{Stream: "TASKAPI", SubjectPrefix: "taskapi"},
 	}
 	setenv(t, map[string]string{"BETTER_AUTH_SECRET": secret})
 	cfg, err := Load("", false)
@@ -78,7 +79,7 @@ func TestLoadDefaults(t *testing.T) {
 	for _, name := range []string{"DATABASE_URL", "MIGRATION_DATABASE_URL", "DB_QUERY_EXEC_MODE", "BETTER_AUTH_URL",
 		"JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "REDIS_URL", "CORS_ALLOWED_ORIGINS", "PPROF_ADDR", "GOGC", "TASKAPI_ENV",
 		"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER",
-		"OTEL_TRACES_SAMPLER_ARG"} {
+		"OTEL_TRACES_SAMPLER_ARG", "NATS_URL"} {
 		empty[name] = ""
 	}
 	setenv(t, empty)
@@ -137,6 +138,11 @@ func TestLoadAcceptsWhatTheREADMESays(t *testing.T) {
 			func(c Config) any { return strings.Join(c.CORSAllowedOrigins, " ") }, "https://app.example.com http://localhost:3000"},
 		{"REDIS_URL", "rediss://cache.example.com:6380/0", func(c Config) any { return c.RedisURL }, "rediss://cache.example.com:6380/0"},
 		{"PPROF_ADDR", "127.0.0.1:6060", func(c Config) any { return c.PprofAddr }, "127.0.0.1:6060"},
+		{"EVENTS_RETENTION", "1h", func(c Config) any { return c.EventsRetention }, time.Hour},
+		{"NATS_URL", "nats://127.0.0.1:4222", func(c Config) any { return c.NATS.URL }, "nats://127.0.0.1:4222"},
+		{"NATS_URL", "tls://user:pw@a.example.com:4222, nats://b.example.com", func(c Config) any { return c.NATS.URL }, "tls://user:pw@a.example.com:4222, nats://b.example.com"},
+		{"NATS_STREAM", "todo_events-1", func(c Config) any { return c.NATS.Stream }, "todo_events-1"},
+		{"NATS_SUBJECT_PREFIX", "todo.prod", func(c Config) any { return c.NATS.SubjectPrefix }, "todo.prod"},
 	} {
 		setenv(t, map[string]string{"BETTER_AUTH_SECRET": secret, tc.name: tc.value})
 		cfg, err := Load("", false)
@@ -172,6 +178,10 @@ func TestLoadNamesEveryProblem(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318",
 		"OTEL_TRACES_SAMPLER_ARG":     "all",
 		"DB_POOLER":                   "pgcat",
+		"EVENTS_RETENTION":            "10m",
+		"NATS_URL":                    "http://nats:hunter2@broker:4222",
+		"NATS_STREAM":                 "task.events",
+		"NATS_SUBJECT_PREFIX":         "taskapi.>",
 	})
 	_, err := Load("", false)
 	if err == nil {
@@ -181,7 +191,8 @@ func TestLoadNamesEveryProblem(t *testing.T) {
 	for _, name := range []string{"BETTER_AUTH_SECRET", "MAX_BODY_BYTES", "LOG_LEVEL", "ADDR", "REQUEST_TIMEOUT",
 		"SHUTDOWN_TIMEOUT", "JWT_LEEWAY", "MIGRATE_ON_START", "TASKAPI_ENV", "DATABASE_URL", "RATE_LIMIT_RPS",
 		"RATE_LIMIT_BURST", "DB_QUERY_EXEC_MODE", "CORS_ALLOWED_ORIGINS", "REDIS_URL", "MAX_HEADER_BYTES", "DB_MAX_CONNS",
-		"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER_ARG", "DB_POOLER"} {
+		"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER_ARG", "DB_POOLER", "EVENTS_RETENTION", "NATS_URL", "NATS_STREAM",
+		"NATS_SUBJECT_PREFIX"} {
 		if !strings.Contains(msg, name) {
 			t.Errorf("the error does not name %s:\n%s", name, msg)
 		}

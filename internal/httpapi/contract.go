@@ -43,6 +43,8 @@ type operation struct {
 	// fields are the body's declared properties by media type, for the bodies that allow
 	// no others (the ones whose unknown fields are dropped unless the client is strict).
 	fields map[string]map[string]bool
+	// streams is true for an operation whose answer stays open (text/event-stream).
+	streams bool
 }
 
 func newContract(spec *openapi3.T, maxBody int64) *contract {
@@ -84,6 +86,9 @@ func newContract(spec *openapi3.T, maxBody int64) *contract {
 			if op.RequestBody != nil {
 				o.body = op.RequestBody.Value
 				o.fields = closedObjectFields(o.body)
+			}
+			if ok := op.Responses.Status(http.StatusOK); ok != nil && ok.Value.Content.Get("text/event-stream") != nil {
+				o.streams = true
 			}
 			byMethod[method] = o
 		}
@@ -136,6 +141,13 @@ func (k *contract) operation(method, echoPath string) *operation {
 
 func (k *contract) operationOf(c echo.Context) *operation {
 	return k.operation(c.Request().Method, c.Path())
+}
+
+// streams reports whether the matched operation's answer stays open (an event stream), so no
+// request deadline applies to it.
+func (k *contract) streams(c echo.Context) bool {
+	op := k.operationOf(c)
+	return op != nil && op.streams
 }
 
 // secured reports whether the matched operation needs a token (the spec's security).

@@ -36,6 +36,7 @@ var kinds = map[problem.Kind]struct {
 	problem.TooManyRequests:      {http.StatusTooManyRequests, "too-many-requests"},
 	problem.HeadersTooLarge:      {http.StatusRequestHeaderFieldsTooLarge, "headers-too-large"},
 	problem.Unavailable:          {http.StatusServiceUnavailable, "unavailable"},
+	problem.Gone:                 {http.StatusGone, "gone"},
 }
 
 // Echo's own errors (unknown route, wrong method, a parameter the generated wrapper could not

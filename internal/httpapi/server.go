@@ -52,6 +52,11 @@ type Deps struct {
 	Metrics *metrics.Metrics
 	// Tracer traces every request (internal/tracing); nil: no tracing middleware at all.
 	Tracer trace.TracerProvider
+	// Events serves the event stream, GET /api/events (internal/events).
+	Events echo.HandlerFunc
+	// Written, when set, hears of every write that succeeded, after its commit (the event
+	// streams read the outbox at once rather than at their next tick).
+	Written func()
 }
 
 // New returns the complete HTTP handler.
@@ -79,7 +84,7 @@ func New(d Deps) (*echo.Echo, error) {
 				return err
 			},
 		}),
-		timeout(d.RequestTimeout),
+		timeout(d.RequestTimeout, contract.streams),
 	)
 	if len(d.CORSOrigins) > 0 {
 		e.Use(cors(d.CORSOrigins))
@@ -95,8 +100,12 @@ func New(d Deps) (*echo.Echo, error) {
 		e.Use(ratelimit.Middleware(d.Limiter, d.Logger))
 	}
 	e.Use(contract.validate)
+	if d.Written != nil {
+		e.Use(written(d.Written))
+	}
 
 	api.RegisterHandlers(e, api.NewStrictHandler(d.Tasks, nil))
+	e.GET("/api/events", d.Events)
 	ops := ops{ping: d.Ping, authStatus: d.Verifier.Mode, logger: d.Logger}
 	e.GET("/healthz", ops.health)
 	e.GET("/readyz", ops.ready)
@@ -171,14 +180,31 @@ func matchesTemplate(template, path string) bool {
 	return true
 }
 
-// timeout bounds the request's context, so a slow query is cancelled rather than left to run.
-func timeout(d time.Duration) echo.MiddlewareFunc {
+// timeout bounds the request's context, so a slow query is cancelled rather than left to run;
+// an answer that stays open (unbounded) has no deadline.
+func timeout(d time.Duration, unbounded func(echo.Context) bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			if unbounded(c) {
+				return next(c)
+			}
 			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
 			defer cancel()
 			c.SetRequest(c.Request().WithContext(ctx))
 			return next(c)
+		}
+	}
+}
+
+// written tells fn of every write (a method other than GET or HEAD) that succeeded.
+func written(fn func()) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			err := next(c)
+			if m := c.Request().Method; err == nil && m != http.MethodGet && m != http.MethodHead && c.Response().Status < 300 {
+				fn()
+			}
+			return err
 		}
 	}
 }
@@ -191,10 +217,10 @@ func cors(origins []string) echo.MiddlewareFunc {
 		AllowCredentials: true,
 		AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
 		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match",
-			"Idempotency-Key", echo.HeaderXRequestID, "Prefer"},
+			"Idempotency-Key", echo.HeaderXRequestID, "Prefer", "Last-Event-ID"},
 		ExposeHeaders: []string{"ETag", echo.HeaderLocation, "Idempotent-Replayed", echo.HeaderXRequestID,
 			echo.HeaderRetryAfter, "RateLimit", "RateLimit-Policy", echo.HeaderWWWAuthenticate,
-			"Warning", "Preference-Applied"},
+			"Warning", "Preference-Applied", "Link"},
 		MaxAge: 600,
 	})
 }

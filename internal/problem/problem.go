@@ -36,6 +36,8 @@ const (
 	HeadersTooLarge
 	// Unavailable is a dependency that is down for now; the client may retry.
 	Unavailable
+	// Gone is a cursor older than what is kept: the client must start over.
+	Gone
 )
 
 // FieldError is one broken rule, named by the body field or query parameter at fault.

@@ -45,7 +45,7 @@ func BenchmarkEncodePageWithEncodingJSON(b *testing.B) {
 	for b.Loop() {
 		page := api.TaskPage{Items: make([]api.Task, 0, len(rows))}
 		for _, row := range rows {
-			page.Items = append(page.Items, toAPI(row))
+			page.Items = append(page.Items, ToAPI(row))
 		}
 		if err := (api.ListTasks200JSONResponse{Body: page}).VisitListTasksResponse(httptest.NewRecorder()); err != nil {
 			b.Fatal(err)

@@ -40,7 +40,7 @@ func (s *Service) CompatListTasks(ctx context.Context, req api.CompatListTasksRe
 	}
 	items := make([]api.Task, len(page.rows))
 	for i, row := range page.rows {
-		items[i] = toAPI(row)
+		items[i] = ToAPI(row)
 	}
 	return api.CompatListTasks200JSONResponse{Body: items}, nil
 }
@@ -59,7 +59,7 @@ func (s *Service) CompatCreateTask(ctx context.Context, req api.CompatCreateTask
 	if err != nil {
 		return nil, err
 	}
-	return api.CompatCreateTask201JSONResponse{Body: toAPI(row), Headers: api.CompatCreateTask201ResponseHeaders{
+	return api.CompatCreateTask201JSONResponse{Body: ToAPI(row), Headers: api.CompatCreateTask201ResponseHeaders{
 		Location: location(row.ID), ETag: etag(row.Version)}}, nil
 }
 
@@ -73,7 +73,7 @@ func (s *Service) CompatGetTask(ctx context.Context, req api.CompatGetTaskReques
 	if err != nil {
 		return nil, err
 	}
-	return api.CompatGetTask200JSONResponse{Body: toAPI(row), Headers: api.CompatGetTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
+	return api.CompatGetTask200JSONResponse{Body: ToAPI(row), Headers: api.CompatGetTask200ResponseHeaders{ETag: etag(row.Version)}}, nil
 }
 
 // CompatReplaceTask is ReplaceTask, unconditionally.
@@ -90,7 +90,7 @@ func (s *Service) CompatReplaceTask(ctx context.Context, req api.CompatReplaceTa
 	if err != nil {
 		return nil, err
 	}
-	return api.CompatReplaceTask200JSONResponse{Body: toAPI(w.row), Headers: api.CompatReplaceTask200ResponseHeaders{ETag: etag(w.row.Version), Link: w.link()}}, nil
+	return api.CompatReplaceTask200JSONResponse{Body: ToAPI(w.row), Headers: api.CompatReplaceTask200ResponseHeaders{ETag: etag(w.row.Version), Link: w.link()}}, nil
 }
 
 // CompatDeleteTask is DeleteTask, unconditionally.
@@ -115,7 +115,7 @@ func (s *Service) CompatToggleTask(ctx context.Context, req api.CompatToggleTask
 	if err != nil {
 		return nil, err
 	}
-	return api.CompatToggleTask200JSONResponse{Body: toAPI(w.row), Headers: api.CompatToggleTask200ResponseHeaders{ETag: etag(w.row.Version), Link: w.link()}}, nil
+	return api.CompatToggleTask200JSONResponse{Body: ToAPI(w.row), Headers: api.CompatToggleTask200ResponseHeaders{ETag: etag(w.row.Version), Link: w.link()}}, nil
 }
 
 // ToggleTask is CompatToggleTask on the route without the user in the path.
@@ -128,5 +128,5 @@ func (s *Service) ToggleTask(ctx context.Context, req api.ToggleTaskRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	return api.ToggleTask200JSONResponse{Body: toAPI(w.row), Headers: api.ToggleTask200ResponseHeaders{ETag: etag(w.row.Version), Link: w.link()}}, nil
+	return api.ToggleTask200JSONResponse{Body: ToAPI(w.row), Headers: api.ToggleTask200ResponseHeaders{ETag: etag(w.row.Version), Link: w.link()}}, nil
 }

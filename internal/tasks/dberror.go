@@ -11,10 +11,11 @@ import (
 	"taskapi/internal/problem"
 )
 
-// problemFromDB classifies a database error. Data errors caused by client input become 4xx
+// ErrorFromDB classifies a database error, for the service and the packages beside it that
+// read the same tables (internal/events). Data errors caused by client input become 4xx
 // (the request validator should have caught them; this is the last line), an unreachable or
 // restarting server becomes 503 so clients retry, and everything else stays internal.
-func problemFromDB(err error) error {
+func ErrorFromDB(err error) error {
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
 		switch pgErr.Code[:2] {
 		case "22": // data exception: a value PostgreSQL cannot take

@@ -16,9 +16,9 @@ import (
 // server's CPU on it under load (reflection, a MarshalJSON call per time and UUID; measured in
 // bench/RESULTS.md). Single tasks are answered by the generated responses. pageJSON
 // writes the rows straight from the database as the JSON that encoding/json writes for the
-// api.TaskPage that toAPI would make of them, field for field, without building that page
+// api.TaskPage that ToAPI would make of them, field for field, without building that page
 // first. The HTTP tests check every page against openapi.yaml and
-// TestPageEncodingMatchesEncodingJSON against encoding/json of toAPI's tasks, so the two
+// TestPageEncodingMatchesEncodingJSON against encoding/json of ToAPI's tasks, so the two
 // cannot drift apart.
 
 // pageJSON is the 200 answer of ListTasks, encoded by appendPage.
@@ -68,7 +68,7 @@ func appendPage(b []byte, p page) []byte {
 	return append(b, "}\n"...) // encoding/json's Encoder ends with a newline too
 }
 
-// appendTask writes toAPI(t) in api.Task's field order, as encoding/json does.
+// appendTask writes ToAPI(t) in api.Task's field order, as encoding/json does.
 func appendTask(b []byte, t *db.Task) []byte {
 	b = append(b, `{"completed":`...)
 	b = strconv.AppendBool(b, t.Completed)
@@ -124,7 +124,7 @@ func appendTask(b []byte, t *db.Task) []byte {
 	return append(b, '}')
 }
 
-// appendTime writes t in UTC, as toAPI does.
+// appendTime writes t in UTC, as ToAPI does.
 func appendTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
 	b = t.UTC().AppendFormat(b, time.RFC3339Nano)

@@ -12,11 +12,11 @@ import (
 	"taskapi/gen/db"
 )
 
-// encodingJSON is the reference: encoding/json of the api.TaskPage that toAPI makes of p.
+// encodingJSON is the reference: encoding/json of the api.TaskPage that ToAPI makes of p.
 func encodingJSON(t testing.TB, p page) []byte {
 	ref := api.TaskPage{Items: make([]api.Task, 0, len(p.rows)), NextCursor: p.next}
 	for _, row := range p.rows {
-		ref.Items = append(ref.Items, toAPI(row))
+		ref.Items = append(ref.Items, ToAPI(row))
 	}
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(ref); err != nil {
@@ -52,7 +52,7 @@ func TestPageEncodingMatchesEncodingJSON(t *testing.T) {
 	}
 	for _, row := range rows {
 		var want bytes.Buffer
-		if err := json.NewEncoder(&want).Encode(toAPI(row)); err != nil {
+		if err := json.NewEncoder(&want).Encode(ToAPI(row)); err != nil {
 			t.Fatal(err)
 		}
 		if got := append(appendTask(nil, row), '\n'); !bytes.Equal(got, want.Bytes()) {

@@ -45,7 +45,7 @@ func (s *Service) createOnce(ctx context.Context, user, key string, in input) (a
 	if err != nil {
 		return nil, err
 	}
-	task, tag := toAPI(row), etag(row.Version)
+	task, tag := ToAPI(row), etag(row.Version)
 	body, err := json.Marshal(task)
 	if err != nil {
 		return nil, err
@@ -64,7 +64,7 @@ func (s *Service) replay(ctx context.Context, user, key string, hash []byte) (ap
 	saved, err := s.queries.GetIdempotencyKey(ctx, db.GetIdempotencyKeyParams{UserID: user, Key: key})
 	if err != nil {
 		// Gone between the claim and now: only the expiry cleanup deletes keys.
-		return nil, problemFromDB(err)
+		return nil, ErrorFromDB(err)
 	}
 	if string(saved.RequestHash) != string(hash) {
 		return nil, problem.InvalidFields("this Idempotency-Key was already used for a different request",

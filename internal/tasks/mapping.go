@@ -1,14 +1,27 @@
 package tasks
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	api "taskapi/gen/api"
 	"taskapi/gen/db"
 )
 
-// toAPI is the one place where a stored task (db.Task) becomes a response (api.Task).
-func toAPI(t *db.Task) api.Task {
+// Snapshot is a task as an outbox event recorded it (to_jsonb of its row, whose keys are the
+// columns' names, as db.Task's JSON tags are), as the API shows it.
+func Snapshot(data []byte) (api.Task, error) {
+	var t db.Task
+	if err := json.Unmarshal(data, &t); err != nil {
+		return api.Task{}, fmt.Errorf("an event's task: %w", err)
+	}
+	return ToAPI(&t), nil
+}
+
+// ToAPI is the one place where a stored task (db.Task) becomes a response (api.Task): the
+// service's answers and the events' snapshots alike.
+func ToAPI(t *db.Task) api.Task {
 	return api.Task{
 		Id:          t.ID,
 		Title:       t.Title,

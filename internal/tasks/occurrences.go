@@ -214,5 +214,6 @@ func taskOf(r *db.CompleteOccurrenceRow) *db.Task {
 		CompletedAt: r.CompletedAt, Priority: r.Priority, DueDate: r.DueDate, Tags: r.Tags, CreatedAt: r.CreatedAt,
 		UpdatedAt: r.UpdatedAt, Version: r.Version, Recurrence: r.Recurrence, Timezone: r.Timezone,
 		SeriesID: r.SeriesID, Occurrence: r.Occurrence, RemindAt: r.RemindAt, Upcoming: r.Upcoming, ReminderOpen: r.ReminderOpen,
+		RemindedAt: r.RemindedAt,
 	}
 }

@@ -16,8 +16,6 @@ import (
 	"taskapi/internal/problem"
 )
 
-var _ api.StrictServerInterface = (*Service)(nil)
-
 // Service serves the task operations of openapi.yaml.
 type Service struct {
 	pool    *pgxpool.Pool
@@ -64,7 +62,7 @@ func (s *Service) CreateTask(ctx context.Context, req api.CreateTaskRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	return created(toAPI(row), etag(row.Version), nil), nil
+	return created(ToAPI(row), etag(row.Version), nil), nil
 }
 
 func (s *Service) insert(ctx context.Context, q *db.Queries, user string, in input) (*db.Task, error) {
@@ -117,7 +115,7 @@ func (s *Service) GetTask(ctx context.Context, req api.GetTaskRequestObject) (ap
 	if noneMatch(req.Params.IfNoneMatch, row.Version) {
 		return api.GetTask304Response{Headers: api.GetTask304ResponseHeaders{ETag: tag}}, nil
 	}
-	return api.GetTask200JSONResponse{Body: toAPI(row), Headers: api.GetTask200ResponseHeaders{ETag: tag}}, nil
+	return api.GetTask200JSONResponse{Body: ToAPI(row), Headers: api.GetTask200ResponseHeaders{ETag: tag}}, nil
 }
 
 func (s *Service) get(ctx context.Context, user string, id uuid.UUID) (*db.Task, error) {
@@ -143,7 +141,7 @@ func (s *Service) ReplaceTask(ctx context.Context, req api.ReplaceTaskRequestObj
 	if err != nil {
 		return nil, err
 	}
-	return api.ReplaceTask200JSONResponse{Body: toAPI(w.row), Headers: api.ReplaceTask200ResponseHeaders{ETag: etag(w.row.Version), Link: w.link()}}, nil
+	return api.ReplaceTask200JSONResponse{Body: ToAPI(w.row), Headers: api.ReplaceTask200ResponseHeaders{ETag: etag(w.row.Version), Link: w.link()}}, nil
 }
 
 // UpdateTask applies a JSON merge patch.
@@ -165,7 +163,7 @@ func (s *Service) UpdateTask(ctx context.Context, req api.UpdateTaskRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	return api.UpdateTask200JSONResponse{Body: toAPI(w.row), Headers: api.UpdateTask200ResponseHeaders{ETag: etag(w.row.Version), Link: w.link()}}, nil
+	return api.UpdateTask200JSONResponse{Body: ToAPI(w.row), Headers: api.UpdateTask200ResponseHeaders{ETag: etag(w.row.Version), Link: w.link()}}, nil
 }
 
 // DeleteTask removes one of the caller's tasks.
@@ -226,5 +224,5 @@ func dbError(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return errTaskNotFound
 	}
-	return problemFromDB(err)
+	return ErrorFromDB(err)
 }

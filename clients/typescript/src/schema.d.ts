@@ -147,6 +147,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What changed since a cursor
+         * @description The caller's events after `since`, in the order their changes were committed, each
+         *     exactly once, one page at a time: pass `next_cursor` back as `since` for the rest, and
+         *     again later for what happened in between. Without `since` the answer has no events and
+         *     a `next_cursor` for "now". Events are kept for `EVENTS_RETENTION` (7 days unless
+         *     configured): a cursor older than that is a 410, and the client reads the list again
+         *     and starts over with a new cursor.
+         */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream the events as they happen (server-sent events)
+         * @description A `text/event-stream` of the caller's events, each within a second of its commit, on
+         *     whichever replica it was made. Each event is `id: <cursor>`, `event: <type>` and
+         *     `data: <the Event as JSON, on one line>`; a comment line (`: keep-alive`) comes at least
+         *     every 15 seconds. Reconnect with `Last-Event-ID` (or `since`) to resume with no event
+         *     missed or repeated; without either, the stream starts now. The stream ends when the
+         *     server shuts down and when the client stops reading for 10 seconds: reconnect with the
+         *     last id read. A user may have 32 streams open on one server (a 429 beyond). The bearer
+         *     token goes in `Authorization`, never in the query string: from a browser use a
+         *     fetch-based client such as `@microsoft/fetch-event-source` rather than `EventSource`,
+         *     which cannot send headers.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/{user_id}/tasks": {
         parameters: {
             query?: never;
@@ -560,6 +614,41 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /**
+         * @description A position in the caller's events (digits); opaque to clients.
+         * @example 1042
+         */
+        EventCursor: string;
+        /**
+         * @description What happened: a task was created (also the next occurrence of a recurring task),
+         *     updated (reopening included), completed or deleted, or its reminder fell due.
+         * @example task.completed
+         * @enum {string}
+         */
+        EventType: "task.created" | "task.updated" | "task.completed" | "task.deleted" | "reminder.due";
+        /** @description One change to one of the caller's tasks. */
+        Event: {
+            id: components["schemas"]["EventCursor"];
+            type: components["schemas"]["EventType"];
+            /**
+             * Format: uuid
+             * @example 0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e
+             */
+            task_id: string;
+            /** @description The task as the change left it; `null` for `task.deleted`. */
+            task: components["schemas"]["Task"] | null;
+            /**
+             * Format: date-time
+             * @description When the change was committed.
+             * @example 2026-12-01T17:00:00.123Z
+             */
+            time: string;
+        };
+        /** @description Events in commit order, and the cursor to read on from. */
+        EventPage: {
+            items: components["schemas"]["Event"][];
+            next_cursor: components["schemas"]["EventCursor"];
+        };
         /** @description One broken rule. */
         FieldError: {
             /**
@@ -792,6 +881,27 @@ export interface components {
                  *       "title": "Precondition Failed",
                  *       "status": 412,
                  *       "detail": "the task has changed since the ETag in If-Match",
+                 *       "request_id": "01JDQ0ZK5X3W4Y5Z6A7B8C9D0E"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The cursor is older than the events kept; read the list again and start over without `since`. */
+        Gone: {
+            headers: {
+                Warning: components["headers"]["Warning"];
+                "Preference-Applied": components["headers"]["PreferenceApplied"];
+                "X-Request-ID": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:taskapi:problem:gone",
+                 *       "title": "Gone",
+                 *       "status": 410,
+                 *       "detail": "the events after this cursor are no longer kept; read the list again and start over",
                  *       "request_id": "01JDQ0ZK5X3W4Y5Z6A7B8C9D0E"
                  *     }
                  */
@@ -1520,6 +1630,112 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listChanges: {
+        parameters: {
+            query?: {
+                /** @description A cursor from an earlier answer (`next_cursor`, or an event's `id`). */
+                since?: components["schemas"]["EventCursor"];
+                /**
+                 * @description How many events at most, 1 to 500. Defaults to 100.
+                 * @example 100
+                 */
+                limit?: number;
+            };
+            header?: {
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The events after `since`, oldest first. */
+            200: {
+                headers: {
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "1042",
+                     *           "type": "task.deleted",
+                     *           "task_id": "0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e",
+                     *           "task": null,
+                     *           "time": "2026-12-01T17:00:00.123Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "1042"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Resume after this cursor (`Last-Event-ID` wins when both are sent). */
+                since?: components["schemas"]["EventCursor"];
+            };
+            header?: {
+                /** @description The `id` of the last event received; the stream resumes after it. */
+                "Last-Event-ID"?: components["schemas"]["EventCursor"];
+                /**
+                 * @description `handling=strict` (RFC 7240) turns the leniency off: a body field or query parameter
+                 *     that the operation does not have is then a 422 or 400 instead of being ignored, and the
+                 *     response carries `Preference-Applied: handling=strict`. Other preferences are ignored.
+                 * @example handling=strict
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream; it stays open. */
+            200: {
+                headers: {
+                    Warning: components["headers"]["Warning"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id: 1042
+                     *     event: task.deleted
+                     *     data: {"id":"1042","task":null,"task_id":"0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e","time":"2026-12-01T17:00:00.123Z","type":"task.deleted"}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            410: components["responses"]["Gone"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
