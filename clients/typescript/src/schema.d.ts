@@ -636,7 +636,7 @@ export interface components {
              */
             task_id: string;
             /** @description The task as the change left it; `null` for `task.deleted`. */
-            task: components["schemas"]["Task"] | null;
+            task: components["schemas"]["Task"] | (never | null);
             /**
              * Format: date-time
              * @description When the change was committed.
