@@ -8,11 +8,12 @@
 #
 # Knobs (environment; defaults):
 #   DURATION (10s) CONNS (32) THREADS (1: wrk -t) REPEAT (1 pass) WARMUP (3s of list per pass, not recorded)
-#   SCENARIOS (list list-filtered get create create-no-outbox update mixed mixed-sse reminders complete-recurring;
+#   SCENARIOS (list mcp-list list-filtered get create create-no-outbox update mixed mixed-sse reminders complete-recurring;
 #       fastapi: list get create update mixed)  MIX (60,20,10,10)
 #   SSE_USERS (200) SSE_TABS (10): mixed-sse runs mixed while `benchtool sse` holds SSE_USERS x SSE_TABS event
 #       streams (GET /api/events) open and times each event from its commit to its arrival
 #   create-no-outbox: create with the outbox trigger disabled (ALTER TABLE tasks DISABLE TRIGGER tasks_outbox)
+#   mcp-list: list through the MCP endpoint (POST /mcp, tools/call list_tasks, limit 20)
 #   LOG_LEVEL (warn: no request logs)  SERVER_ENV ("" : extra VAR=value ... for the server, e.g. DB_MAX_CONNS=8)
 #   U (1000 users) T (100 tasks each)  FILTERED_QUERY (status=pending&sort=-due_date&limit=20)
 #   CEILING (1; 0 = no pgbench)  PGBENCH_JOBS (1)  PGBENCH_MODE (prepared)
@@ -35,7 +36,7 @@ cd "$HERE"
 
 TARGET=${TARGET:-go}
 case "$TARGET" in
-go) default_scenarios="list list-filtered get create create-no-outbox update mixed mixed-sse reminders complete-recurring"; default_port=18080 ;;
+go) default_scenarios="list mcp-list list-filtered get create create-no-outbox update mixed mixed-sse reminders complete-recurring"; default_port=18080 ;;
 fastapi) default_scenarios="list get create update mixed"; default_port=18000 ;;
 *) die "TARGET must be go or fastapi, not $TARGET" ;;
 esac
@@ -108,8 +109,8 @@ preflight() {
     case "$t" in
     list | get | create | update | mixed) ;;
     list-filtered) [ "$TARGET" = go ] || die "the FastAPI peer has no sort or cursor: list-filtered is go only" ;;
-    reminders | complete-recurring | create-no-outbox | mixed-sse) [ "$TARGET" = go ] || die "the FastAPI peer has no $t: go only" ;;
-    *) die "unknown scenario $t (list list-filtered get create create-no-outbox update mixed mixed-sse reminders complete-recurring)" ;;
+    reminders | complete-recurring | create-no-outbox | mixed-sse | mcp-list) [ "$TARGET" = go ] || die "the FastAPI peer has no $t: go only" ;;
+    *) die "unknown scenario $t (list mcp-list list-filtered get create create-no-outbox update mixed mixed-sse reminders complete-recurring)" ;;
     esac
   done
   ! curl -s -o /dev/null --max-time 2 "$BASE_URL/" || die "something already listens on 127.0.0.1:$PORT (set PORT)"
@@ -306,6 +307,11 @@ measure_wrk() {
   mixed-sse)
     load=mixed
     sse_start ;;
+  mcp-list) # wrk does not read the answers: one call first, to see that it is a page of tasks
+    curl -sf -H "Authorization: Bearer $(awk 'NR == 1 {print $2}' "$RUN/tokens.txt")" -H 'Content-Type: application/json' \
+      -H 'Accept: application/json, text/event-stream' -H 'Mcp-Protocol-Version: 2025-11-25' \
+      -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_tasks","arguments":{"limit":20}}}' \
+      "$BASE_URL/mcp" | grep -q '"structuredContent":{"tasks":\[{' || die "the MCP endpoint's list_tasks does not answer a page of tasks" ;;
   esac
   if [ "$sc" = complete-recurring ]; then
     # Every request completes an open occurrence, so a run starts from the ones open now (an
@@ -508,12 +514,13 @@ main() {
            print "" }'
     printf '%s\n' "${ROWS[@]}" | awk -F'|' '{gsub(/ /, "", $3); gsub(/ /, "", $5)}
       $3 == "update" {u += $5; nu++} $3 == "complete-recurring" {c += $5; nc++}
-      $3 == "list" {l += $5; nl++} $3 == "reminders" {r += $5; nr++}
+      $3 == "list" {l += $5; nl++} $3 == "reminders" {r += $5; nr++} $3 == "mcp-list" {ml += $5; nml++}
       $3 == "create" {cr += $5; ncr++} $3 == "create-no-outbox" {co += $5; nco++}
       $3 == "mixed" {m += $5; nm++} $3 == "mixed-sse" {ms += $5; nms++}
       END{ if (ncr && nco) printf "- create / create-no-outbox: %.0f / %.0f req/s: the outbox write costs create %.1f%% of its throughput (target: at most 15%%)\n", cr/ncr, co/nco, 100*(1-(cr/ncr)/(co/nco))
            if (nm && nms) printf "- mixed-sse / mixed: %.0f / %.0f req/s = %.1f%%: the streams cost mixed %.1f%% (target: at most 15%%)\n", ms/nms, m/nm, 100*(ms/nms)/(m/nm), 100*(1-(ms/nms)/(m/nm))
            if (nu && nc) printf "- complete-recurring / update: %.0f / %.0f req/s: completing a recurring task (and making its next occurrence) costs %.2fx a plain update (target: at most 1.5x)\n", c/nc, u/nu, (u/nu)/(c/nc)
+           if (nl && nml) printf "- mcp-list / list: %.0f / %.0f req/s = %.0f%%: list_tasks through MCP against GET /api/tasks (target: at least 50%%)\n", ml/nml, l/nl, 100*(ml/nml)/(l/nl)
            if (nl && nr) printf "- reminders / list: %.0f / %.0f req/s = %.0f%% (target: at least 100%%)\n", r/nr, l/nl, 100*(r/nr)/(l/nl) }'
     [ ${#SSE_RESULTS[@]} -eq 0 ] || printf -- "- mixed-sse event streams (benchtool sse, $SSE_USERS users x $SSE_TABS tabs; delay = arrival - the event's commit time; targets: p99 < 250 ms, server RSS < 150 MB): %s\n" "${SSE_RESULTS[@]}"
     echo "- server: peak RSS $peak MiB, RSS after start $RSS_START MiB; exit status after SIGTERM: $SERVER_RC; its log (LOG_LEVEL=$LOG_LEVEL): $warnings line(s), $canceled of them \"context canceled\" (requests in flight when wrk closed its connections at the end of a run; wrk does not count them)"

@@ -12,6 +12,7 @@
 --   reminders      GET /api/reminders?limit=20                  (the reminders poll: due now)
 --   complete-recurring  PATCH /api/tasks/{id} {"completed":true} on an open recurring task, which
 --                  makes its next occurrence; the next one (the answer's Link) replaces it
+--   mcp-list       POST /mcp, the MCP tool call list_tasks {"limit":20}: list through the MCP endpoint
 -- Env: SCENARIO, TOKENS_FILE ("user token" lines), IDS_FILE ("user id id ..."; get/update/mixed;
 --      complete-recurring: RECURRING_FILE, the same shape),
 --      CURSORS_FILE ("user cursor"; list-filtered), FILTERED_QUERY (status=pending&sort=-due_date&limit=20),
@@ -30,7 +31,7 @@ for n in string.gmatch(os.getenv("MIX") or "60,20,10,10", "%d+") do mix[#mix + 1
 local cut_list, cut_get, cut_create = mix[1], mix[1] + mix[2], mix[1] + mix[2] + mix[3]
 
 local known = { list = true, ["list-filtered"] = true, get = true, create = true, update = true, mixed = true,
-  reminders = true, ["complete-recurring"] = true }
+  reminders = true, ["complete-recurring"] = true, ["mcp-list"] = true }
 local needs_ids = (scenario == "get" or scenario == "update" or scenario == "mixed" or scenario == "complete-recurring")
 if scenario == "complete-recurring" then ids_file = os.getenv("RECURRING_FILE") or "data/recurring.txt" end
 local needs_cursor = (scenario == "list-filtered")
@@ -142,7 +143,16 @@ if scenario == "complete-recurring" then
   end
 end
 
-local ops = { list = op_list, ["list-filtered"] = op_filtered, get = op_get, create = op_create, update = op_update,
+-- A stateless MCP server takes a tools/call without a session: one HTTP request per call, as
+-- an agent's client sends it (without initialize: that is one request per conversation).
+local function op_mcp_list(u)
+  counter = counter + 1
+  return wrk.format("POST", "/mcp", { ["Authorization"] = u.auth, ["Content-Type"] = json_ct,
+      ["Accept"] = "application/json, text/event-stream", ["Mcp-Protocol-Version"] = "2025-11-25" },
+    '{"jsonrpc":"2.0","id":' .. counter .. ',"method":"tools/call","params":{"name":"list_tasks","arguments":{"limit":20}}}')
+end
+
+local ops = { list = op_list, ["mcp-list"] = op_mcp_list, ["list-filtered"] = op_filtered, get = op_get, create = op_create, update = op_update,
   reminders = op_reminders, ["complete-recurring"] = op_complete }
 
 function request()

@@ -24,6 +24,7 @@ import (
 	"taskapi/internal/config"
 	"taskapi/internal/events"
 	"taskapi/internal/httpapi"
+	"taskapi/internal/mcp"
 	"taskapi/internal/metrics"
 	"taskapi/internal/postgres"
 	"taskapi/internal/publish"
@@ -118,7 +119,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	service := tasks.New(pool)
 	hub := events.NewHub(pool, logger, events.HubOptions{})
-	written := hub.Notify // after a write: the streams, and NATS, learn of it now
+	// After a write, the streams (and NATS) learn of it at once; after the reminders'
+	// announcements (writes of many users), everyone's streams.
+	written, announced := hub.Written, hub.Notify
 	var publisher *publish.Publisher
 	if cfg.NATS.URL != "" {
 		// Before serving: /healthz answers once the events have a stream to go to.
@@ -128,28 +131,32 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		defer publisher.Close()
-		written = func() { hub.Notify(); publisher.Notify() }
+		written = func(user string) { hub.Written(user); publisher.Notify() }
+		announced = func() { hub.Notify(); publisher.Notify() }
 	}
 	var m *metrics.Metrics
 	if cfg.Metrics {
 		m = metrics.New(pool)
 	}
 	handler, err := httpapi.New(httpapi.Deps{
-		Tasks:          handlers{service, events.NewFeed(pool)},
-		Verifier:       verifier,
-		Ping:           pool.Ping,
-		Spec:           spec,
-		SpecYAML:       taskapi.OpenAPIYAML,
-		Logger:         logger,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		MaxHeaderBytes: cfg.MaxHeaderBytes,
-		RequestTimeout: cfg.RequestTimeout,
-		Limiter:        limiter,
-		CORSOrigins:    cfg.CORSAllowedOrigins,
-		Metrics:        m,
-		Tracer:         tracer,
-		Events:         hub.Stream,
-		Written:        written,
+		Tasks:                handlers{service, events.NewFeed(pool)},
+		Verifier:             verifier,
+		Ping:                 pool.Ping,
+		Spec:                 spec,
+		SpecYAML:             taskapi.OpenAPIYAML,
+		Logger:               logger,
+		MaxBodyBytes:         cfg.MaxBodyBytes,
+		MaxHeaderBytes:       cfg.MaxHeaderBytes,
+		RequestTimeout:       cfg.RequestTimeout,
+		Limiter:              limiter,
+		CORSOrigins:          cfg.CORSAllowedOrigins,
+		Metrics:              m,
+		Tracer:               tracer,
+		Events:               hub.Stream,
+		Written:              written,
+		MCP:                  mcp.Transport(spec, logger),
+		PublicURL:            cfg.PublicURL,
+		AuthorizationServers: authorizationServers(cfg),
 	})
 	if err != nil {
 		return err
@@ -186,7 +193,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 	go expireIdempotencyKeys(background, service, logger)
 	go hub.Run(background)
-	go events.AnnounceReminders(background, pool, logger, time.Second, written)
+	go events.AnnounceReminders(background, pool, logger, time.Second, announced)
 	if publisher != nil {
 		go publisher.Run(background)
 	}
@@ -518,4 +525,13 @@ func healthcheckCommand(ctx context.Context, args []string, stderr io.Writer) er
 		return fmt.Errorf("%s answered %s", *url, resp.Status)
 	}
 	return nil
+}
+
+// authorizationServers are where the API's tokens come from, for the metadata MCP clients read:
+// Better Auth, when it is configured.
+func authorizationServers(cfg config.Config) []string {
+	if cfg.Auth.BetterAuthURL == "" {
+		return nil
+	}
+	return []string{cfg.Auth.BetterAuthURL}
 }

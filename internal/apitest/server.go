@@ -15,6 +15,7 @@ import (
 	"taskapi/internal/auth"
 	"taskapi/internal/events"
 	"taskapi/internal/httpapi"
+	"taskapi/internal/mcp"
 	"taskapi/internal/metrics"
 	"taskapi/internal/ratelimit"
 	"taskapi/internal/tasks"
@@ -38,6 +39,9 @@ type Options struct {
 	Logs io.Writer
 	// Events tunes the event streams' hub (internal/events); zero: the production defaults.
 	Events events.HubOptions
+	// PublicURL and AuthorizationServers are the protected resource metadata's (httpapi.Deps).
+	PublicURL            string
+	AuthorizationServers []string
 	// ConnTimeout is the listener's ReadTimeout and WriteTimeout, as cmd/taskapi sets them
 	// (none when zero).
 	ConnTimeout time.Duration
@@ -92,20 +96,23 @@ func Start(t testing.TB, opts Options) *Server {
 	t.Cleanup(stop)
 	go hub.Run(ctx)
 	handler, err := httpapi.New(httpapi.Deps{
-		Tasks:          handlers{tasks.New(pool), events.NewFeed(pool)},
-		Verifier:       verifier,
-		Ping:           pool.Ping,
-		Spec:           spec,
-		SpecYAML:       taskapi.OpenAPIYAML,
-		Logger:         logger,
-		MaxBodyBytes:   opts.MaxBodyBytes,
-		MaxHeaderBytes: opts.MaxHeaderBytes,
-		RequestTimeout: opts.RequestTimeout,
-		Limiter:        opts.Limiter,
-		CORSOrigins:    opts.CORSOrigins,
-		Metrics:        m,
-		Events:         hub.Stream,
-		Written:        hub.Notify,
+		Tasks:                handlers{tasks.New(pool), events.NewFeed(pool)},
+		Verifier:             verifier,
+		Ping:                 pool.Ping,
+		Spec:                 spec,
+		SpecYAML:             taskapi.OpenAPIYAML,
+		Logger:               logger,
+		MaxBodyBytes:         opts.MaxBodyBytes,
+		MaxHeaderBytes:       opts.MaxHeaderBytes,
+		RequestTimeout:       opts.RequestTimeout,
+		Limiter:              opts.Limiter,
+		CORSOrigins:          opts.CORSOrigins,
+		Metrics:              m,
+		Events:               hub.Stream,
+		Written:              hub.Written,
+		MCP:                  mcp.Transport(spec, logger),
+		PublicURL:            opts.PublicURL,
+		AuthorizationServers: opts.AuthorizationServers,
 	})
 	if err != nil {
 		t.Fatal(err)

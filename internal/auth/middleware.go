@@ -60,3 +60,10 @@ func bearerToken(r *http.Request) string {
 	}
 	return strings.TrimSpace(token)
 }
+
+// OnBehalf gives a request made in-process on behalf of another (an MCP tool call, which is a
+// REST request served inside the MCP request) that request's credentials; the middleware
+// verifies them again, so the user still comes from it alone.
+func OnBehalf(inner *http.Request, outer http.Header) {
+	inner.Header.Set(echo.HeaderAuthorization, outer.Get(echo.HeaderAuthorization))
+}

@@ -83,6 +83,9 @@ type Config struct {
 	EventsRetention time.Duration `envconfig:"EVENTS_RETENTION" default:"168h"`
 	// NATS, when its URL is set, receives every event (Phase V).
 	NATS NATS
+	// PublicURL is where clients reach the API, for the metadata MCP clients read (the
+	// request's own host when empty).
+	PublicURL string `envconfig:"PUBLIC_URL"`
 	// CORSAllowedOrigins are the exact origins browsers may call the API from.
 	CORSAllowedOrigins []string `envconfig:"CORS_ALLOWED_ORIGINS"`
 	// Metrics serves /metrics and records what it reports.
@@ -121,6 +124,8 @@ type Auth struct {
 
 	// JWKSURL is JWKS_URL, or BETTER_AUTH_URL + /api/auth/jwks; "" means no JWKS mode.
 	JWKSURL string `envconfig:"JWKS_URL"`
+	// BetterAuthURL is BETTER_AUTH_URL without a trailing slash: where the tokens come from.
+	BetterAuthURL string
 	// KeysIssuer and KeysAudience are what JWKS-signed tokens must carry: JWT_ISSUER and
 	// JWT_AUDIENCE when set, else BETTER_AUTH_URL (Better Auth's defaults).
 	KeysIssuer   string
@@ -244,6 +249,7 @@ func (p *problems) auth(a *Auth, betterAuthURL string, dev bool) {
 	if a.JWKSURL == "" && base != "" {
 		a.JWKSURL = base + "/api/auth/jwks"
 	}
+	a.BetterAuthURL = base
 	a.KeysIssuer, a.KeysAudience = cmp.Or(a.Issuer, base), cmp.Or(a.Audience, base)
 	p.positive("JWKS_REFRESH_INTERVAL", a.JWKSRefresh)
 	p.notNegative("JWKS_MIN_REFETCH_INTERVAL", a.JWKSMinRefetch)
@@ -290,6 +296,8 @@ func (p *problems) server(c *Config) {
 	p.count("RATE_LIMIT_BURST", c.RateLimit.Burst, 1, 1_000_000)
 	p.check("METRICS_ENABLED", true, "true or false", c.Metrics)
 	p.check("PPROF_ADDR", c.PprofAddr == "" || isHostPort(c.PprofAddr), "host:port", c.PprofAddr)
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	p.check("PUBLIC_URL", c.PublicURL == "" || isHTTPURL(c.PublicURL), "the http(s) URL clients reach the API at, such as https://api.example.com", c.PublicURL)
 	if c.RedisURL != "" {
 		if _, err := url.Parse(c.RedisURL); err != nil || !strings.HasPrefix(c.RedisURL, "redis") {
 			p.addf("REDIS_URL must be a redis:// or rediss:// URL")

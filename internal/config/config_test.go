@@ -79,7 +79,7 @@ func TestLoadDefaults(t *testing.T) {
 	for _, name := range []string{"DATABASE_URL", "MIGRATION_DATABASE_URL", "DB_QUERY_EXEC_MODE", "BETTER_AUTH_URL",
 		"JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "REDIS_URL", "CORS_ALLOWED_ORIGINS", "PPROF_ADDR", "GOGC", "TASKAPI_ENV",
 		"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER",
-		"OTEL_TRACES_SAMPLER_ARG", "NATS_URL"} {
+		"OTEL_TRACES_SAMPLER_ARG", "NATS_URL", "PUBLIC_URL"} {
 		empty[name] = ""
 	}
 	setenv(t, empty)
@@ -143,6 +143,8 @@ func TestLoadAcceptsWhatTheREADMESays(t *testing.T) {
 		{"NATS_URL", "tls://user:pw@a.example.com:4222, nats://b.example.com", func(c Config) any { return c.NATS.URL }, "tls://user:pw@a.example.com:4222, nats://b.example.com"},
 		{"NATS_STREAM", "todo_events-1", func(c Config) any { return c.NATS.Stream }, "todo_events-1"},
 		{"NATS_SUBJECT_PREFIX", "todo.prod", func(c Config) any { return c.NATS.SubjectPrefix }, "todo.prod"},
+		{"PUBLIC_URL", "https://api.example.com/", func(c Config) any { return c.PublicURL }, "https://api.example.com"},
+		{"BETTER_AUTH_URL", "https://auth.example.com/", func(c Config) any { return c.Auth.BetterAuthURL }, "https://auth.example.com"},
 	} {
 		setenv(t, map[string]string{"BETTER_AUTH_SECRET": secret, tc.name: tc.value})
 		cfg, err := Load("", false)
@@ -182,6 +184,7 @@ func TestLoadNamesEveryProblem(t *testing.T) {
 		"NATS_URL":                    "http://nats:hunter2@broker:4222",
 		"NATS_STREAM":                 "task.events",
 		"NATS_SUBJECT_PREFIX":         "taskapi.>",
+		"PUBLIC_URL":                  "api.example.com",
 	})
 	_, err := Load("", false)
 	if err == nil {
@@ -192,7 +195,7 @@ func TestLoadNamesEveryProblem(t *testing.T) {
 		"SHUTDOWN_TIMEOUT", "JWT_LEEWAY", "MIGRATE_ON_START", "TASKAPI_ENV", "DATABASE_URL", "RATE_LIMIT_RPS",
 		"RATE_LIMIT_BURST", "DB_QUERY_EXEC_MODE", "CORS_ALLOWED_ORIGINS", "REDIS_URL", "MAX_HEADER_BYTES", "DB_MAX_CONNS",
 		"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER_ARG", "DB_POOLER", "EVENTS_RETENTION", "NATS_URL", "NATS_STREAM",
-		"NATS_SUBJECT_PREFIX"} {
+		"NATS_SUBJECT_PREFIX", "PUBLIC_URL"} {
 		if !strings.Contains(msg, name) {
 			t.Errorf("the error does not name %s:\n%s", name, msg)
 		}

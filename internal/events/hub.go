@@ -28,6 +28,10 @@ type Hub struct {
 	closed bool
 	done   chan struct{} // closed by Close: every stream ends
 	wake   chan struct{}
+	// wrote are the users with streams here who wrote since the last read, and everyone
+	// whether all users' events should be read then (see Written and Notify).
+	wrote    map[string]struct{}
+	everyone bool
 	// streaming counts the streams being served (on connections taken from net/http, whose
 	// Shutdown does not wait for them: Wait does).
 	streaming sync.WaitGroup
@@ -97,26 +101,29 @@ func NewHub(pool *pgxpool.Pool, logger *slog.Logger, opts HubOptions) *Hub {
 		opts.MaxPerUser = 32
 	}
 	return &Hub{queries: db.New(pool), logger: logger, opts: opts, users: map[string]*listeners{},
-		done: make(chan struct{}), wake: make(chan struct{}, 1)}
+		done: make(chan struct{}), wake: make(chan struct{}, 1), wrote: map[string]struct{}{}}
 }
 
 // Run reads the outbox for the connected users, and notices the clients that left, until ctx
-// ends.
+// ends. Every PollInterval it reads every connected user's events (the changes made on other
+// replicas); after a write on this replica, only the writer's, at once.
 func (h *Hub) Run(ctx context.Context) {
 	go h.reap(ctx)
 	ticker := time.NewTicker(h.opts.PollInterval)
 	defer ticker.Stop()
 	var last time.Time
 	for {
+		all := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-h.done:
 			return
 		case <-ticker.C:
+			all = true
 		case <-h.wake:
-			// Writes wake the hub, but one read of the outbox serves many of them: under load
-			// it reads at most every minGap.
+			// One read serves the writes made meanwhile: under load, a read at most every
+			// minGap.
 			if wait := minGap - time.Since(last); wait > 0 {
 				select {
 				case <-ctx.Done():
@@ -128,8 +135,16 @@ func (h *Hub) Run(ctx context.Context) {
 			}
 		}
 		last = time.Now()
+		h.mu.Lock()
+		only := h.wrote
+		all = all || h.everyone
+		h.wrote, h.everyone = make(map[string]struct{}, len(only)), false
+		h.mu.Unlock()
+		if all {
+			only = nil
+		}
 		for {
-			n, err := h.poll(ctx)
+			n, err := h.poll(ctx, only)
 			if err != nil && ctx.Err() == nil {
 				h.logger.WarnContext(ctx, "reading events for the streams failed", "err", err)
 			}
@@ -189,9 +204,30 @@ func (h *Hub) reap(ctx context.Context) {
 	}
 }
 
-// Notify makes the hub read the outbox now rather than at its next tick (after a write on
-// this replica).
+// Written tells the hub that user's write has committed on this replica: their streams here get
+// its events now rather than at the next tick.
+func (h *Hub) Written(user string) {
+	h.mu.Lock()
+	_, listening := h.users[user]
+	if listening {
+		h.wrote[user] = struct{}{}
+	}
+	h.mu.Unlock()
+	if listening {
+		h.signal()
+	}
+}
+
+// Notify makes the hub read every connected user's events now rather than at its next tick
+// (after writes of many users, such as the reminders' announcements).
 func (h *Hub) Notify() {
+	h.mu.Lock()
+	h.everyone = true
+	h.mu.Unlock()
+	h.signal()
+}
+
+func (h *Hub) signal() {
 	select {
 	case h.wake <- struct{}{}:
 	default:
@@ -220,13 +256,17 @@ func (h *Hub) Wait(ctx context.Context) error {
 	}
 }
 
-func (h *Hub) poll(ctx context.Context) (int, error) {
+// poll reads the events of the users in only (every connected user when nil) and hands them to
+// their streams; it returns how many it read.
+func (h *Hub) poll(ctx context.Context, only map[string]struct{}) (int, error) {
 	h.mu.Lock()
 	users := make([]string, 0, len(h.users))
 	after := make([]int64, 0, len(h.users))
 	for u, l := range h.users {
-		users = append(users, u)
-		after = append(after, l.after)
+		if _, wrote := only[u]; only == nil || wrote {
+			users = append(users, u)
+			after = append(after, l.after)
+		}
 	}
 	h.mu.Unlock()
 	if len(users) == 0 {

@@ -133,15 +133,16 @@ func TestAuthFailures(t *testing.T) {
 			r := s.For(t).Do(apitest.Request{Method: http.MethodGet, Path: "/api/tasks", Token: tc.token, Header: header})
 			p := wantProblem(t, r, http.StatusUnauthorized)
 			challenge := r.Header.Get("WWW-Authenticate")
+			bare := `Bearer realm="taskapi", resource_metadata="` + s.URL + `/.well-known/oauth-protected-resource"`
 			if tc.reason == "" {
-				if challenge != `Bearer realm="taskapi"` {
-					t.Errorf("WWW-Authenticate %q, want the bare challenge", challenge)
+				if challenge != bare {
+					t.Errorf("WWW-Authenticate %q, want the bare challenge (with the resource metadata)", challenge)
 				}
 				if p.Detail != "missing bearer token" {
 					t.Errorf("detail %q", p.Detail)
 				}
 			} else {
-				want := `Bearer realm="taskapi", error="invalid_token", error_description="` + tc.reason + `"`
+				want := bare + `, error="invalid_token", error_description="` + tc.reason + `"`
 				if challenge != want || p.Detail != tc.reason {
 					t.Errorf("WWW-Authenticate %q, detail %q; want reason %q", challenge, p.Detail, tc.reason)
 				}

@@ -55,7 +55,7 @@ const internalDetail = "something went wrong on our side; quote the request id w
 // errorHandler is Echo's HTTPErrorHandler: every error of every route ends here and leaves as
 // application/problem+json. Server faults are logged with the request id and answered with
 // nothing more than that id.
-func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
+func errorHandler(logger *slog.Logger, metadataURL func(echo.Context) string) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
@@ -79,7 +79,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		h := c.Response().Header()
 		switch status {
 		case http.StatusUnauthorized:
-			h.Set(echo.HeaderWWWAuthenticate, challenge(err, body.Detail))
+			h.Set(echo.HeaderWWWAuthenticate, challenge(err, body.Detail, metadataURL(c)))
 		case http.StatusServiceUnavailable:
 			h.Set(echo.HeaderRetryAfter, "1")
 		}
@@ -139,11 +139,13 @@ func fromEcho(e *echo.HTTPError, c echo.Context) *problem.Error {
 	return problem.Wrap(kind, http.StatusText(e.Code), e)
 }
 
-// challenge is the RFC 6750 WWW-Authenticate value. A request without a token gets the bare
-// challenge; a bad token gets error="invalid_token" and the reason.
-func challenge(err error, reason string) string {
+// challenge is the RFC 6750 WWW-Authenticate value, with where the metadata of the resource is
+// (RFC 9728: how an MCP client finds where to sign in). A request without a token gets no
+// error; a bad token gets error="invalid_token" and the reason.
+func challenge(err error, reason, metadataURL string) string {
+	c := fmt.Sprintf(`Bearer realm="taskapi", resource_metadata=%q`, metadataURL)
 	if errors.Is(err, auth.ErrMissingToken) {
-		return `Bearer realm="taskapi"`
+		return c
 	}
-	return fmt.Sprintf(`Bearer realm="taskapi", error="invalid_token", error_description=%q`, reason)
+	return c + fmt.Sprintf(`, error="invalid_token", error_description=%q`, reason)
 }

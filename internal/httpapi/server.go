@@ -54,9 +54,18 @@ type Deps struct {
 	Tracer trace.TracerProvider
 	// Events serves the event stream, GET /api/events (internal/events).
 	Events echo.HandlerFunc
-	// Written, when set, hears of every write that succeeded, after its commit (the event
-	// streams read the outbox at once rather than at their next tick).
-	Written func()
+	// Written, when set, hears of every write that succeeded, after its commit, with the
+	// writer's user id (the event streams read the outbox at once rather than at their next
+	// tick).
+	Written func(user string)
+	// MCP, when set, makes the MCP endpoint's transport (internal/mcp) from the REST API's
+	// handler, which its tool calls are requests to.
+	MCP func(api http.Handler) (http.Handler, error)
+	// PublicURL is where clients reach the API (https://api.example.com), for the protected
+	// resource metadata; empty: each request's own host.
+	PublicURL string
+	// AuthorizationServers issue the API's tokens (Better Auth's URL), for the same metadata.
+	AuthorizationServers []string
 }
 
 // New returns the complete HTTP handler.
@@ -69,7 +78,7 @@ func New(d Deps) (*echo.Echo, error) {
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(d.Logger)
+	e.HTTPErrorHandler = errorHandler(d.Logger, func(c echo.Context) string { return baseURL(c, d.PublicURL) + metadataPath })
 
 	if d.Tracer != nil {
 		e.Use(tracing.Middleware(d.Tracer))
@@ -91,7 +100,8 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	// Authentication comes before anything reads the request's parameters or body, so an
 	// anonymous caller learns nothing about them; the rate limit counts per user, so after it.
-	authOptions := auth.MiddlewareOptions{Required: contract.secured}
+	secured := func(c echo.Context) bool { return contract.secured(c) || outsideSpec[c.Request().Method+" "+c.Path()] }
+	authOptions := auth.MiddlewareOptions{Required: secured}
 	if d.Metrics != nil {
 		authOptions.Refused = d.Metrics.AuthFailure
 	}
@@ -113,6 +123,14 @@ func New(d Deps) (*echo.Echo, error) {
 		e.GET("/metrics", echo.WrapHandler(d.Metrics.Handler()))
 	}
 	docs.register(e)
+	e.GET(metadataPath, resourceMetadata(d.PublicURL, d.AuthorizationServers))
+	if d.MCP != nil {
+		transport, err := d.MCP(e)
+		if err != nil {
+			return nil, err
+		}
+		e.POST(mcpPath, mcpRoute(transport, d.MaxBodyBytes))
+	}
 
 	// Every route is in the spec or on the short list of routes kept out of it on purpose;
 	// anything else would be served undocumented and unvalidated, so the server refuses to
@@ -127,7 +145,7 @@ func New(d Deps) (*echo.Echo, error) {
 func (k *contract) undocumented(routes []*echo.Route) []string {
 	var missing []string
 	for _, r := range routes {
-		if k.operation(r.Method, r.Path) == nil && !outsideSpec[r.Method+" "+r.Path] {
+		if _, outside := outsideSpec[r.Method+" "+r.Path]; k.operation(r.Method, r.Path) == nil && !outside {
 			missing = append(missing, r.Method+" "+r.Path)
 		}
 	}
@@ -135,14 +153,18 @@ func (k *contract) undocumented(routes []*echo.Route) []string {
 }
 
 // outsideSpec are the routes the server answers that openapi.yaml leaves out because they are
-// not API operations (as FastAPI keeps /docs out of its schema): the documentation pages and
-// their assets. CORS preflights are not routes; Echo and the CORS middleware answer OPTIONS
-// on every path.
+// not operations of its REST API (as FastAPI keeps /docs out of its schema): the documentation
+// pages and their assets, the MCP endpoint (JSON-RPC, described by its tools' schemas, which
+// are made of the spec's) and its protected resource metadata. The value says whether the
+// route needs a token. CORS preflights are not routes; Echo and the CORS middleware answer
+// OPTIONS on every path.
 var outsideSpec = map[string]bool{
-	"GET /docs":         true,
-	"GET /docs/:asset":  true,
-	"GET /redoc":        true,
-	"GET /redoc/:asset": true,
+	"GET /docs":                     false,
+	"GET /docs/:asset":              false,
+	"GET /redoc":                    false,
+	"GET /redoc/:asset":             false,
+	"GET " + metadataPath:           false,
+	http.MethodPost + " " + mcpPath: true,
 }
 
 // OutsideSpec reports whether a request is for a route that openapi.yaml leaves out on
@@ -196,13 +218,15 @@ func timeout(d time.Duration, unbounded func(echo.Context) bool) echo.Middleware
 	}
 }
 
-// written tells fn of every write (a method other than GET or HEAD) that succeeded.
-func written(fn func()) echo.MiddlewareFunc {
+// written tells fn of every write (a method other than GET or HEAD) of a user that succeeded.
+func written(fn func(user string)) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			err := next(c)
 			if m := c.Request().Method; err == nil && m != http.MethodGet && m != http.MethodHead && c.Response().Status < 300 {
-				fn()
+				if user, ok := auth.UserID(c.Request().Context()); ok {
+					fn(user)
+				}
 			}
 			return err
 		}

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"math"
@@ -24,7 +25,7 @@ func Middleware(l Limiter, logger *slog.Logger) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			ctx := c.Request().Context()
 			user, ok := auth.UserID(ctx)
-			if !ok {
+			if !ok || ctx.Value(countedKey{}) != nil {
 				return next(c)
 			}
 			d, err := l.Allow(ctx, user)
@@ -48,4 +49,12 @@ func Middleware(l Limiter, logger *slog.Logger) echo.MiddlewareFunc {
 
 func ceilSeconds(d time.Duration) int {
 	return int(math.Ceil(d.Seconds()))
+}
+
+type countedKey struct{}
+
+// Counted marks a request made in-process on behalf of one that was counted already (an MCP
+// tool call, made inside the MCP request): it spends no second token.
+func Counted(ctx context.Context) context.Context {
+	return context.WithValue(ctx, countedKey{}, true)
 }

@@ -19,7 +19,7 @@ func compatUser(ctx context.Context, pathUser string) (string, error) {
 		return "", err
 	}
 	if pathUser != user {
-		return "", errTaskNotFound
+		return "", ErrNotFound
 	}
 	return user, nil
 }

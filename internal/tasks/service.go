@@ -28,8 +28,9 @@ func New(pool *pgxpool.Pool) *Service {
 }
 
 var (
-	errTaskNotFound = problem.New(problem.NotFound, "task not found")
-	errTaskChanged  = problem.New(problem.PreconditionFailed, "the task has changed since the ETag in If-Match; nothing was changed")
+	// ErrNotFound is a task that does not exist for the caller, theirs or not.
+	ErrNotFound    = problem.New(problem.NotFound, "task not found")
+	errTaskChanged = problem.New(problem.PreconditionFailed, "the task has changed since the ETag in If-Match; nothing was changed")
 )
 
 // ListTasks returns one page of the caller's tasks.
@@ -188,7 +189,7 @@ func (s *Service) delete(ctx context.Context, user string, id uuid.UUID, version
 	case versions != nil:
 		return s.notFoundOrChanged(ctx, user, id)
 	default:
-		return errTaskNotFound
+		return ErrNotFound
 	}
 }
 
@@ -202,7 +203,7 @@ func (s *Service) notFoundOrChanged(ctx context.Context, user string, id uuid.UU
 	case exists:
 		return errTaskChanged
 	default:
-		return errTaskNotFound
+		return ErrNotFound
 	}
 }
 
@@ -222,7 +223,7 @@ func dbError(err error) error {
 		return nil
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return errTaskNotFound
+		return ErrNotFound
 	}
 	return ErrorFromDB(err)
 }

@@ -1125,8 +1125,9 @@ export interface components {
          */
         XRequestId: string;
         /**
-         * @description RFC 6750 challenge, e.g. `Bearer error="invalid_token", error_description="token expired"`.
-         * @example Bearer error="invalid_token", error_description="token expired"
+         * @description RFC 6750 challenge, naming the API's protected resource metadata (RFC 9728), where a
+         *     client learns where tokens come from; for a bad token, also the reason.
+         * @example Bearer realm="taskapi", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource", error="invalid_token", error_description="token expired"
          */
         WWWAuthenticate: string;
     };
