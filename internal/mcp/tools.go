@@ -176,14 +176,7 @@ func (r rest) handlers() map[string]handler {
 			if a.status != http.StatusOK {
 				return a.failure(), nil
 			}
-			var page api.TaskPage
-			if err := json.Unmarshal(a.body, &page); err != nil {
-				return nil, err
-			}
-			return &mcpsdk.CallToolResult{
-				Content:           []mcpsdk.Content{&mcpsdk.TextContent{Text: listText(page)}},
-				StructuredContent: pageResult{Tasks: page.Items, NextCursor: page.NextCursor},
-			}, nil
+			return listResult(a.body)
 		},
 		completeTask: r.byID(http.MethodPatch, map[string]any{"completed": true}, "completed"),
 		deleteTask: func(ctx context.Context, h http.Header, args map[string]any) (*mcpsdk.CallToolResult, error) {
@@ -242,7 +235,7 @@ func taskPath(args map[string]any) (string, *mcpsdk.CallToolResult) {
 	return "/api/tasks/" + url.PathEscape(id), nil
 }
 
-// taskResult is a tool's answer about one task.
+// taskResult is a tool's answer about one task: the REST API's task, as it came, under task.
 func taskResult(a answer, err error, want int, verb string) (*mcpsdk.CallToolResult, error) {
 	if err != nil {
 		return nil, err
@@ -250,48 +243,88 @@ func taskResult(a answer, err error, want int, verb string) (*mcpsdk.CallToolRes
 	if a.status != want {
 		return a.failure(), nil
 	}
-	var t api.Task
+	var t brief
 	if err := json.Unmarshal(a.body, &t); err != nil {
 		return nil, err
 	}
 	return &mcpsdk.CallToolResult{
-		Content:           []mcpsdk.Content{&mcpsdk.TextContent{Text: fmt.Sprintf("%s task %q (id %s).", capitalize(verb), t.Title, t.Id)}},
-		StructuredContent: taskOutcome{TaskID: t.Id.String(), Status: verb, Title: t.Title, Task: t},
+		Content:           []mcpsdk.Content{&mcpsdk.TextContent{Text: fmt.Sprintf("%s task %q (id %s).", capitalize(verb), t.Title, t.ID)}},
+		StructuredContent: taskOutcome{TaskID: t.ID, Status: verb, Title: t.Title, Task: bytes.TrimSpace(a.body)},
 	}, nil
 }
 
 type taskOutcome struct {
-	TaskID string   `json:"task_id"`
-	Status string   `json:"status"`
-	Title  string   `json:"title"`
-	Task   api.Task `json:"task"`
+	TaskID string          `json:"task_id"`
+	Status string          `json:"status"`
+	Title  string          `json:"title"`
+	Task   json.RawMessage `json:"task"`
 }
 
-type pageResult struct {
-	Tasks      []api.Task `json:"tasks"`
-	NextCursor *string    `json:"next_cursor"`
+// brief is what the text of an answer says of a task.
+type brief struct {
+	ID        string  `json:"id"`
+	Title     string  `json:"title"`
+	Completed bool    `json:"completed"`
+	Priority  string  `json:"priority"`
+	DueDate   *string `json:"due_date"`
+}
+
+// pagePrefix starts every page the REST API answers (TestPageEncodingMatchesEncodingJSON in
+// internal/tasks: its fields are api.TaskPage's, in order).
+const pagePrefix = `{"items":`
+
+// listResult is list_tasks' answer: the REST API's page as it came, its items renamed tasks
+// (no decoding and encoding again of twenty tasks), and lines of text.
+func listResult(body []byte) (*mcpsdk.CallToolResult, error) {
+	body = bytes.TrimSpace(body)
+	if !bytes.HasPrefix(body, []byte(pagePrefix)) {
+		return nil, fmt.Errorf("mcp: a page of tasks that does not start with %s", pagePrefix)
+	}
+	var page struct {
+		Items      []brief `json:"items"`
+		NextCursor *string `json:"next_cursor"`
+	}
+	if err := json.Unmarshal(body, &page); err != nil {
+		return nil, err
+	}
+	structured := append([]byte(`{"tasks":`), body[len(pagePrefix):]...)
+	return &mcpsdk.CallToolResult{
+		Content:           []mcpsdk.Content{&mcpsdk.TextContent{Text: listText(page.Items, page.NextCursor)}},
+		StructuredContent: json.RawMessage(structured),
+	}, nil
 }
 
 // listText is a page of tasks as lines a model that reads only text can use.
-func listText(page api.TaskPage) string {
-	if len(page.Items) == 0 {
+func listText(tasks []brief, next *string) string {
+	if len(tasks) == 0 {
 		return "No tasks."
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d task(s):", len(page.Items))
-	for _, t := range page.Items {
-		mark := " "
+	b.WriteString(strconv.Itoa(len(tasks)))
+	b.WriteString(" task(s):")
+	for _, t := range tasks {
+		b.WriteString("\n[")
 		if t.Completed {
-			mark = "x"
+			b.WriteByte('x')
+		} else {
+			b.WriteByte(' ')
 		}
-		fmt.Fprintf(&b, "\n[%s] %s (id %s, %s priority", mark, t.Title, t.Id, t.Priority)
+		b.WriteString("] ")
+		b.WriteString(t.Title)
+		b.WriteString(" (id ")
+		b.WriteString(t.ID)
+		b.WriteString(", ")
+		b.WriteString(t.Priority)
+		b.WriteString(" priority")
 		if t.DueDate != nil {
-			fmt.Fprintf(&b, ", due %s", t.DueDate.Format("2006-01-02 15:04 MST"))
+			b.WriteString(", due ")
+			b.WriteString(*t.DueDate)
 		}
-		b.WriteString(")")
+		b.WriteByte(')')
 	}
-	if page.NextCursor != nil {
-		b.WriteString("\nMore tasks: call list_tasks again with cursor " + *page.NextCursor)
+	if next != nil {
+		b.WriteString("\nMore tasks: call list_tasks again with cursor ")
+		b.WriteString(*next)
 	}
 	return b.String()
 }
