@@ -51,7 +51,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool tokens|fetch|pgbench-list|floor|sse [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchtool tokens|fetch|pgbench-list|floor|sse|lockprobe [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -66,6 +66,8 @@ func main() {
 		err = floor(args)
 	case "sse":
 		err = sseStreams(args)
+	case "lockprobe":
+		err = lockProbe(args)
 	default:
 		err = fmt.Errorf("unknown command %q", cmd)
 	}

@@ -35,7 +35,7 @@ import (
 
 const usage = `usage:
   taskapi [serve] [--dev]            migrate (unless MIGRATE_ON_START=false) and serve
-  taskapi migrate up|down|status     manage the schema
+  taskapi migrate up|up-by-one|down|status  manage the schema
   taskapi token --sub ID [--ttl 1h]  print a bearer token signed with BETTER_AUTH_SECRET
   taskapi healthcheck                exit 0 when the local server's /healthz answers 200
 
@@ -433,9 +433,9 @@ taskapi is running in development mode.
 }
 
 func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) != 1 || (args[0] != "up" && args[0] != "down" && args[0] != "status") {
+	if len(args) != 1 || (args[0] != "up" && args[0] != "up-by-one" && args[0] != "down" && args[0] != "status") {
 		fmt.Fprint(stderr, usage)
-		return errors.New("migrate needs one of up, down, status")
+		return errors.New("migrate needs one of up, up-by-one, down, status")
 	}
 	cfg, logger, err := setUp(stderr, true) // dev: migrating needs no secret
 	if err != nil {
@@ -459,6 +459,8 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, direc
 	switch direction {
 	case "up":
 		err = m.Up(ctx)
+	case "up-by-one":
+		err = m.UpByOne(ctx)
 	case "down":
 		err = m.Down(ctx)
 	default:

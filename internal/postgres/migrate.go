@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -54,6 +55,15 @@ func (m *Migrator) Up(ctx context.Context) error {
 		return err
 	}
 	_, err = m.provider.Up(ctx)
+	return err
+}
+
+// UpByOne applies the next pending migration, if any (bench/migrations.sh times each).
+func (m *Migrator) UpByOne(ctx context.Context) error {
+	_, err := m.provider.UpByOne(ctx)
+	if errors.Is(err, goose.ErrNoNextVersion) {
+		return nil
+	}
 	return err
 }
 
