@@ -117,3 +117,19 @@ summarize() {
       med=(c%2)? v[(c+1)/2] : (v[c/2]+v[c/2+1])/2
       printf "| %s | %s | %d | %.0f | %.0f..%.0f | %.2f | %.2f | %d | %d |\n", kk[1], kk[2], n[k], s[k]/n[k], mn[k], mx[k], med, p99[k], e[k], z[k]+0} }'
 }
+
+# --- for replicas.sh (run.sh has its own alive) -----------------------------------------------
+
+# alive PID: running and not a zombie.
+alive() {
+  local s
+  s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) || true
+  [ -n "$s" ] && [ "$s" != Z ]
+}
+
+# free_port FROM: the first TCP port from FROM up on 127.0.0.1 that nothing listens on.
+free_port() {
+  local p=$1
+  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+  echo "$p"
+}

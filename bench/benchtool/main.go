@@ -22,6 +22,16 @@
 //	benchtool sse -base http://127.0.0.1:18080 -tokens tokens.txt -users 200 -tabs 10 -ready f -out f
 //	    holds users x tabs event streams open until SIGTERM and reports each event's delay from
 //	    its commit to its arrival (see sse.go)
+//	benchtool creates -targets http://127.0.0.1:18081,http://127.0.0.1:18082 -tokens tokens.txt -from 1000 -c 16 \
+//	    -duration 10s -out creates.txt
+//	    idempotent creates (Idempotency-Key), one user per worker, each key retried on the other
+//	    target after a connection error, timeout, 5xx or 429; logs every key (see replicas.go)
+//	benchtool verify-creates -db URL -log creates.txt [-nats URL -stream NAME]
+//	    checks by SQL that every logged key is exactly one task with one task.created event, in
+//	    commit order, and no task lacks a key; with -stream, that every event reached JetStream once
+//	    per Nats-Msg-Id (see verify.go)
+//	benchtool nats-delete-stream -nats URL -stream BENCH_...
+//	    removes a bench run's stream
 //
 // It is part of the module so that it signs tokens exactly as the server verifies them.
 package main
@@ -51,7 +61,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool tokens|fetch|pgbench-list|floor|sse|lockprobe [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchtool tokens|fetch|pgbench-list|floor|sse|lockprobe|creates|verify-creates|nats-delete-stream [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -68,6 +78,12 @@ func main() {
 		err = sseStreams(args)
 	case "lockprobe":
 		err = lockProbe(args)
+	case "creates":
+		err = creates(args)
+	case "verify-creates":
+		err = verifyCreates(args)
+	case "nats-delete-stream":
+		err = natsDeleteStream(args)
 	default:
 		err = fmt.Errorf("unknown command %q", cmd)
 	}
