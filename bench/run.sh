@@ -14,6 +14,12 @@
 #       streams (GET /api/events) open and times each event from its commit to its arrival
 #   create-no-outbox: create with the outbox trigger disabled (ALTER TABLE tasks DISABLE TRIGGER tasks_outbox)
 #   mcp-list: list through the MCP endpoint (POST /mcp, tools/call list_tasks, limit 20)
+#   more (go only; growth.sh runs them): list-sort:ORDER (each sort order of GET /api/tasks), list-q (q search,
+#       one match), list-tag (tag=work), list-due (a 29-day due-date window, sort=due_date), changes (GET /api/changes)
+#   KEEP_DB (0; 1 = growth mode, see growth.sh): keep BENCH_DB, seed it with seed-growth.sql only when its
+#       stamp (users, tasks, EVENTS, schema version) or row count does not match or more than GROWTH_MAX_DRIFT
+#       (1) % of its rows were changed by earlier runs; otherwise remove what earlier runs added and reuse it
+#   EVENTS (10: change-feed events seeded per user, KEEP_DB=1) CHANGES_LIMIT (10) GROWTH_MAINT_MEM (512MB)
 #   LOG_LEVEL (warn: no request logs)  SERVER_ENV ("" : extra VAR=value ... for the server, e.g. DB_MAX_CONNS=8)
 #   U (1000 users) T (100 tasks each)  FILTERED_QUERY (status=pending&sort=-due_date&limit=20)
 #   CEILING (1; 0 = no pgbench)  PGBENCH_JOBS (1)  PGBENCH_MODE (prepared)
@@ -71,6 +77,13 @@ PEER_DIR=${PEER_DIR:-/work/shared/peers/fastapi-seed}
 PEER_WORKERS=${PEER_WORKERS:-2}
 SSE_USERS=${SSE_USERS:-200}
 SSE_TABS=${SSE_TABS:-10}
+KEEP_DB=${KEEP_DB:-0}
+EVENTS=${EVENTS:-10}
+export CHANGES_LIMIT=${CHANGES_LIMIT:-10}
+GROWTH_MAX_DRIFT=${GROWTH_MAX_DRIFT:-1}
+GROWTH_MAINT_MEM=${GROWTH_MAINT_MEM:-512MB}
+GROWTH_NOTE='' GROWTH_SIZES_LINE=''
+export DUE_QUERY=''
 # A fixed secret for the bench only (the server and the tokens share it; never a real one).
 export BETTER_AUTH_SECRET=taskapi-bench-only-secret-0123456789abcdef
 if [ "$TARGET" = go ]; then BENCH_DB=${BENCH_DB:-taskapi_bench}; else BENCH_DB=${BENCH_DB:-taskapi_bench_fastapi}; fi
@@ -109,10 +122,15 @@ preflight() {
     case "$t" in
     list | get | create | update | mixed) ;;
     list-filtered) [ "$TARGET" = go ] || die "the FastAPI peer has no sort or cursor: list-filtered is go only" ;;
-    reminders | complete-recurring | create-no-outbox | mixed-sse | mcp-list) [ "$TARGET" = go ] || die "the FastAPI peer has no $t: go only" ;;
-    *) die "unknown scenario $t (list mcp-list list-filtered get create create-no-outbox update mixed mixed-sse reminders complete-recurring)" ;;
+    reminders | complete-recurring | create-no-outbox | mixed-sse | mcp-list | list-q | list-tag | list-due | changes)
+      [ "$TARGET" = go ] || die "the FastAPI peer has no $t: go only" ;;
+    list-sort:title | list-sort:-title | list-sort:priority | list-sort:-priority | list-sort:updated_at | \
+      list-sort:-updated_at | list-sort:due_date | list-sort:-due_date | list-sort:created_at | list-sort:-created_at)
+      [ "$TARGET" = go ] || die "the FastAPI peer has no sort: $t is go only" ;;
+    *) die "unknown scenario $t (list mcp-list list-filtered get create create-no-outbox update mixed mixed-sse reminders complete-recurring list-sort:ORDER list-q list-tag list-due changes)" ;;
     esac
   done
+  [ "$KEEP_DB" = 0 ] || [ "$TARGET" = go ] || die "KEEP_DB=1 (growth mode) is for the go target only"
   ! curl -s -o /dev/null --max-time 2 "$BASE_URL/" || die "something already listens on 127.0.0.1:$PORT (set PORT)"
   [ "$FLOOR" != 1 ] || ! curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$FLOOR_PORT/" ||
     die "something already listens on 127.0.0.1:$FLOOR_PORT (set FLOOR_PORT)"
@@ -164,7 +182,18 @@ go_build() {
 }
 
 go_start() {
-  reset_db
+  local keep_env=()
+  if [ "$KEEP_DB" = 1 ]; then
+    # Growth mode: the database and its data are kept for the next run. Its seeded events are
+    # dated at seeding; a retention of years keeps the server's pruning from deleting them
+    # when the database is used again days later (with nothing old to prune, the sweep costs
+    # the same either way).
+    [ -n "$(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$BENCH_DB'")" ] ||
+      psql_admin -c "CREATE DATABASE $BENCH_DB"
+    keep_env=(EVENTS_RETENTION=87600h)
+  else
+    reset_db
+  fi
   mkdir -p "$RUN/cwd" # an empty working directory: no .env is read
   # A clean environment: only what is set here (and SERVER_ENV) reaches the server. The same
   # DATABASE_URL as pgbench's and the peer's, so all three connect alike (sslmode=prefer, the
@@ -172,13 +201,78 @@ go_start() {
   # shellcheck disable=SC2086
   (cd "$RUN/cwd" && exec env -i PATH="$PATH" HOME="$HOME" \
     DATABASE_URL="$DATABASE_URL" BETTER_AUTH_SECRET="$BETTER_AUTH_SECRET" \
-    ADDR="127.0.0.1:$PORT" RATE_LIMIT_RPS=0 LOG_LEVEL="$LOG_LEVEL" $SERVER_ENV \
+    ADDR="127.0.0.1:$PORT" RATE_LIMIT_RPS=0 LOG_LEVEL="$LOG_LEVEL" "${keep_env[@]}" $SERVER_ENV \
     "$BIN/taskapi" serve) > "$RUN/server.log" 2>&1 &
   SERVER_PID=$!
-  SERVER_DESC="bench/.bin/taskapi serve, DATABASE_URL=$DATABASE_URL ADDR=127.0.0.1:$PORT RATE_LIMIT_RPS=0 (rate limiting off) LOG_LEVEL=$LOG_LEVEL${SERVER_ENV:+ $SERVER_ENV}; commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . ':!bench' || echo '+changes'), $(go version | cut -d' ' -f3)"
+  SERVER_DESC="bench/.bin/taskapi serve, DATABASE_URL=$DATABASE_URL ADDR=127.0.0.1:$PORT RATE_LIMIT_RPS=0 (rate limiting off) LOG_LEVEL=$LOG_LEVEL${keep_env[*]:+ ${keep_env[*]}}${SERVER_ENV:+ $SERVER_ENV}; commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . ':!bench' || echo '+changes'), $(go version | cut -d' ' -f3)"
 }
 
-go_seed() { timeout 300 psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -v users="$U" -v tasks="$T" -f seed.sql; }
+go_seed() {
+  if [ "$KEEP_DB" = 1 ]; then growth_seed; return; fi
+  timeout 300 psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -v users="$U" -v tasks="$T" -f seed.sql
+}
+
+psql_bench() { psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
+
+# stamp_field STAMP NAME: NAME's value in the database's comment written by seed-growth.sql.
+stamp_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# growth_seed (KEEP_DB=1): use the database as it is when seed-growth.sql seeded it for these
+# U, T and EVENTS under the schema version the server has just migrated it to, after removing
+# what earlier runs added (the tasks created after the seed, deleted with the triggers off, and
+# the events after the seeded ones); reseed it when that does not hold, when seeded rows are
+# missing, or when more than GROWTH_MAX_DRIFT % of the rows were changed in place by earlier
+# runs (update, mixed, complete-recurring: not undone, but counted, reported and bounded).
+# Sets GROWTH_NOTE and GROWTH_SIZES_LINE for the report.
+growth_seed() {
+  local stamp goose seeded_at events_max counts added drift nrows removed_events t0 secs reason=''
+  stamp=$(psql_bench -tAc "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = current_database()")
+  goose=$(psql_bench -tAc 'SELECT max(version_id) FROM goose_db_version WHERE is_applied')
+  if [ "$(stamp_field "$stamp" users) $(stamp_field "$stamp" tasks) $(stamp_field "$stamp" events)" != "$U $T $EVENTS" ]; then
+    reason="not seeded for $U x $T with $EVENTS events per user yet"
+  elif [ "$(stamp_field "$stamp" goose)" != "$goose" ]; then
+    reason="seeded under schema version $(stamp_field "$stamp" goose), now $goose"
+  else
+    seeded_at=$(stamp_field "$stamp" seeded_at) events_max=$(stamp_field "$stamp" events_max)
+    counts=$(psql_bench -tA -F' ' -c "SELECT count(*) FILTER (WHERE created_at > to_timestamp($seeded_at)),
+        count(*) FILTER (WHERE created_at <= to_timestamp($seeded_at) AND updated_at > to_timestamp($seeded_at)),
+        count(*) FILTER (WHERE created_at <= to_timestamp($seeded_at)) FROM tasks")
+    read -r added drift nrows <<< "$counts"
+    if [ "$nrows" != "$(stamp_field "$stamp" rows)" ]; then
+      reason="$nrows seeded rows left of $(stamp_field "$stamp" rows)"
+    elif [ $((drift * 100)) -gt $((GROWTH_MAX_DRIFT * nrows)) ]; then
+      reason="$drift rows ($(awk -v d="$drift" -v n="$nrows" 'BEGIN{printf "%.2f", 100*d/n}')%) changed by earlier runs, more than GROWTH_MAX_DRIFT=$GROWTH_MAX_DRIFT%"
+    fi
+  fi
+  if [ -n "$reason" ]; then
+    log "seeding $BENCH_DB with $U users x $T tasks and $EVENTS events each (bench/seed-growth.sql): $reason"
+    t0=$(date +%s.%N)
+    psql_bench -v users="$U" -v tasks="$T" -v events="$EVENTS" -v maint_mem="$GROWTH_MAINT_MEM" -f seed-growth.sql
+    secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+    stamp=$(psql_bench -tAc "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()")
+    psql_bench -c "COMMENT ON DATABASE $BENCH_DB IS '$stamp seed_s=$secs'"
+    log "seeded in $secs s"
+    GROWTH_NOTE="seeded now, in $secs s ($reason)"
+  else
+    removed_events=$(psql_bench -tAc "SELECT count(*) FROM task_events WHERE id > $events_max")
+    if [ "$added" -gt 0 ] || [ "$removed_events" -gt 0 ]; then
+      psql_bench <<SQL
+BEGIN;
+SET LOCAL session_replication_role = replica;
+DELETE FROM tasks WHERE created_at > to_timestamp($seeded_at);
+DELETE FROM task_events WHERE id > $events_max;
+TRUNCATE idempotency_keys;
+COMMIT;
+VACUUM ANALYZE tasks;
+VACUUM ANALYZE task_events;
+SQL
+    fi
+    GROWTH_NOTE="reused (seeded $(date -u -d "@${seeded_at%.*}" '+%Y-%m-%d %H:%M UTC') in $(stamp_field "$stamp" seed_s) s, schema version $goose); removed $added task(s) and $removed_events event(s) made by earlier runs; $drift seeded row(s) ($(awk -v d="$drift" -v n="$nrows" 'BEGIN{printf "%.2f", 100*d/n}')%) as earlier runs' updates left them (limit GROWTH_MAX_DRIFT=$GROWTH_MAX_DRIFT%)"
+    log "$BENCH_DB $GROWTH_NOTE"
+  fi
+  GROWTH_SIZES_LINE=$(psql_bench -tA -F' ' -c "SELECT pg_database_size(current_database()), pg_total_relation_size('tasks'),
+      pg_total_relation_size('task_events'), (SELECT count(*) FROM tasks), (SELECT count(*) FROM task_events)")
+}
 
 go_pgbench_script() {
   "$BIN/benchtool" pgbench-list -src "$ROOT/gen/db/tasks.sql.go" -query listTasksNewestFirst \
@@ -197,7 +291,10 @@ go_pgbench_filtered_script() {
   cursor=$(awk '$1 == "user-1" {print $2}' "$RUN/cursors.txt")
   key=$(printf '%s' "$cursor" | tr '_-' '/+' | awk '{ while (length($0) % 4) $0 = $0 "="; print }' | base64 -d |
     sed -n 's/.*"k":"\([^"]*\)".*/\1/p')
-  [ -n "$key" ] || die "cannot read the sort key of user-1's page-2 cursor ($cursor)"
+  if [ -z "$key" ]; then # page 1 ended in the tasks without a due date (fewer than 21 with one: a small T)
+    log "no pgbench ceiling for list-filtered: user-1's page-2 cursor has no due date to start after ($cursor)"
+    return 0
+  fi
   "$BIN/benchtool" pgbench-list -src "$ROOT/gen/db/tasks.sql.go" -query listTasksByDueDateDesc -page-size 21 \
     -arg Completed=false -arg "AfterKey='$key'::text" -arg "AfterID='00000000-0000-0000-0000-000000000000'::uuid" \
     -out "$RUN/pgbench-list-filtered.sql"
@@ -267,7 +364,7 @@ bounded() {
 
 wrk_cmd() { # SCENARIO DURATION
   echo env SCENARIO="$1" TOKENS_FILE="$RUN/tokens.txt" IDS_FILE="$RUN/ids.txt" CURSORS_FILE="$RUN/cursors.txt" \
-    RECURRING_FILE="$RUN/recurring.txt" \
+    RECURRING_FILE="$RUN/recurring.txt" CHANGES_FILE="$RUN/changes.txt" TASKS_PER_USER="$T" \
     wrk -t"$THREADS" -c"$CONNS" -d"$2" --latency -s "$HERE/lua/tasks.lua" "$BASE_URL"
 }
 
@@ -405,11 +502,28 @@ prepare_pass() {
   local cursors=()
   [ "$TARGET" != go ] || cursors=(-cursors "$RUN/cursors.txt" -cursor-query "$FILTERED_QUERY" -recurring-ids "$RUN/recurring.txt")
   log "fetching 20 task ids per user${cursors:+ and page-2 cursors of ?$FILTERED_QUERY} through the API"
-  "$BIN/benchtool" fetch -base "$BASE_URL" -tokens "$RUN/tokens.txt" -ids "$RUN/ids.txt" "${cursors[@]}"
+  # up to 3 requests per user, 8 at a time: allow for many users (the growth mode's 100,000)
+  "$BIN/benchtool" fetch -base "$BASE_URL" -tokens "$RUN/tokens.txt" -ids "$RUN/ids.txt" "${cursors[@]}" \
+    -timeout "$((120 + U / 100))s"
+  [ "$TARGET" != go ] || scenario_inputs
   if [ "$WARMUP" != 0 ]; then
     # shellcheck disable=SC2046
     bounded /dev/null /dev/null $(wrk_cmd list "$WARMUP") || true
   fi
+}
+
+# scenario_inputs: what changes and list-due ask for, read from the database. changes: per user,
+# a cursor right before its first event (its seeded events in growth mode: the page is those
+# events; 0 when the user has none, as after seed.sql). list-due: a window of 29 days from
+# user-1's earliest due date (every user has the same due dates: the seed's now + t days, t
+# even), so 15 tasks of each user (t = 2..30) fall in it, whenever the database was seeded.
+scenario_inputs() {
+  psql_bench -tA -F' ' -c "SELECT 'user-' || u, coalesce((SELECT min(id) - 1 FROM task_events e WHERE e.user_id = 'user-' || u), 0)
+      FROM generate_series(1, $U) AS u" > "$RUN/changes.txt"
+  DUE_QUERY=$(psql_bench -tAc "SELECT format('due_after=%s&due_before=%s&sort=due_date&limit=20',
+        to_char((d - interval '1 second') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+        to_char((d + interval '29 days') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))
+      FROM (SELECT min(due_date) AS d FROM tasks WHERE user_id = 'user-1') AS x WHERE d IS NOT NULL")
 }
 
 write_header() {
@@ -420,7 +534,11 @@ write_header() {
 
 - server: $SERVER_DESC
 - server RSS after start: $RSS_START MiB (VmRSS; peak RSS column = VmHWM so far, summed over the server's processes)
-- data: $U users x $T tasks, reseeded before each pass ($([ "$TARGET" = go ] && echo bench/seed.sql || echo bench/seed-fastapi.sql)); requests as a random user with its own token
+$(if [ "$KEEP_DB" = 1 ]; then
+  echo "- data: $U users x $T tasks and $EVENTS change-feed events per user (bench/seed-growth.sql) in the kept database $BENCH_DB, $GROWTH_NOTE; requests as a random user with its own token"
+else
+  echo "- data: $U users x $T tasks, reseeded before each pass ($([ "$TARGET" = go ] && echo bench/seed.sql || echo bench/seed-fastapi.sql)); requests as a random user with its own token"
+fi)
 - load: \`wrk -t$THREADS -c$CONNS -d$DURATION --latency -s bench/lua/tasks.lua\` per scenario, keep-alive; $REPEAT pass(es); $WARMUP of list as warm-up per pass; mixed = $MIX % list/get/create/update$filtered_note
 - ceiling: right after each pass's list run, \`pgbench -n -c $CONNS -j $PGBENCH_JOBS -T $DUR_S -M $PGBENCH_MODE\` with $([ "$TARGET" = go ] && echo "the SQL of ListTasksNewestFirst (gen/db/tasks.sql.go), what the server sends for list: a random user, LIMIT 21; and right after list-filtered, the same with the SQL of ListTasksByDueDateDesc specialised for its filter and page-2 cursor (see go_pgbench_filtered_script)" || echo "the peer's list SQL (bench/pgbench/list-fastapi.sql)")
 - machine: $(nproc) CPUs, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo); PostgreSQL $(psql_admin -tAc 'SHOW server_version' | cut -d' ' -f1); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)
@@ -525,6 +643,9 @@ main() {
     [ ${#SSE_RESULTS[@]} -eq 0 ] || printf -- "- mixed-sse event streams (benchtool sse, $SSE_USERS users x $SSE_TABS tabs; delay = arrival - the event's commit time; targets: p99 < 250 ms, server RSS < 150 MB): %s\n" "${SSE_RESULTS[@]}"
     echo "- server: peak RSS $peak MiB, RSS after start $RSS_START MiB; exit status after SIGTERM: $SERVER_RC; its log (LOG_LEVEL=$LOG_LEVEL): $warnings line(s), $canceled of them \"context canceled\" (requests in flight when wrk closed its connections at the end of a run; wrk does not count them)"
     echo "- total errors: $ERRORS; run took $((SECONDS - started)) s"
+    # growth.sh reads this line: the database's size after the (last) seed or clean-up
+    # (pg_database_size, pg_total_relation_size of tasks and task_events, their row counts).
+    [ -z "$GROWTH_SIZES_LINE" ] || echo "<!-- growth-sizes $GROWTH_SIZES_LINE -->"
   } > "$OUT"
   tail -n +3 "$OUT"
   log "results: ${OUT#"$ROOT"/}"

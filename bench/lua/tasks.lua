@@ -13,10 +13,17 @@
 --   complete-recurring  PATCH /api/tasks/{id} {"completed":true} on an open recurring task, which
 --                  makes its next occurrence; the next one (the answer's Link) replaces it
 --   mcp-list       POST /mcp, the MCP tool call list_tasks {"limit":20}: list through the MCP endpoint
+--   list-sort:ORDER  GET /api/tasks?sort=ORDER&limit=20          (ORDER: any sort order, e.g. -title)
+--   list-q         GET /api/tasks?q=Task%20<t>%20of&limit=20     (t random in 1..TASKS_PER_USER: the
+--                  one task titled "Task t of user-N", so the search reads all of the user's tasks)
+--   list-tag       GET /api/tasks?tag=work&limit=20              (a third of the seeded tasks)
+--   list-due       GET /api/tasks?<DUE_QUERY>                    (a due-date window, sort=due_date)
+--   changes        GET /api/changes?since=<c>&limit=CHANGES_LIMIT (the change feed from the user's cursor)
 -- Env: SCENARIO, TOKENS_FILE ("user token" lines), IDS_FILE ("user id id ..."; get/update/mixed;
 --      complete-recurring: RECURRING_FILE, the same shape),
 --      CURSORS_FILE ("user cursor"; list-filtered), FILTERED_QUERY (status=pending&sort=-due_date&limit=20),
---      LIST_LIMIT (20), MIX (60,20,10,10).
+--      CHANGES_FILE ("user cursor"; changes), CHANGES_LIMIT (10), TASKS_PER_USER (100; list-q),
+--      DUE_QUERY (list-due; run.sh works it out from the data), LIST_LIMIT (20), MIX (60,20,10,10).
 -- Any response that is not 2xx counts as an error (report.lua prints the RESULT line).
 
 local scenario = os.getenv("SCENARIO") or "list"
@@ -31,10 +38,20 @@ for n in string.gmatch(os.getenv("MIX") or "60,20,10,10", "%d+") do mix[#mix + 1
 local cut_list, cut_get, cut_create = mix[1], mix[1] + mix[2], mix[1] + mix[2] + mix[3]
 
 local known = { list = true, ["list-filtered"] = true, get = true, create = true, update = true, mixed = true,
-  reminders = true, ["complete-recurring"] = true, ["mcp-list"] = true }
+  reminders = true, ["complete-recurring"] = true, ["mcp-list"] = true, ["list-q"] = true, ["list-tag"] = true,
+  ["list-due"] = true, changes = true }
+-- list-sort:ORDER, for each value of the spec's SortOrder but the Phase II alias `created`
+local sort_orders = { created_at = true, ["-created_at"] = true, updated_at = true, ["-updated_at"] = true,
+  title = true, ["-title"] = true, priority = true, ["-priority"] = true, due_date = true, ["-due_date"] = true }
+local sort_order = string.match(scenario, "^list%-sort:(.+)$")
+if sort_order and sort_orders[sort_order] then known[scenario] = true end
 local needs_ids = (scenario == "get" or scenario == "update" or scenario == "mixed" or scenario == "complete-recurring")
 if scenario == "complete-recurring" then ids_file = os.getenv("RECURRING_FILE") or "data/recurring.txt" end
-local needs_cursor = (scenario == "list-filtered")
+local needs_cursor = (scenario == "list-filtered" or scenario == "changes")
+if scenario == "changes" then cursors_file = os.getenv("CHANGES_FILE") or "data/changes.txt" end
+local tasks_per_user = tonumber(os.getenv("TASKS_PER_USER") or "100")
+local due_query = os.getenv("DUE_QUERY") or ""
+local changes_limit = os.getenv("CHANGES_LIMIT") or "10"
 
 local users = {}
 local counter = 0
@@ -79,6 +96,10 @@ function init(args)
   end
   for _, u in pairs(by_user) do
     if (not needs_ids or #u.ids > 0) and (not needs_cursor or u.cursor) then users[#users + 1] = u end
+  end
+  if scenario == "list-due" and due_query == "" then
+    io.stderr:write("tasks.lua: list-due needs DUE_QUERY (the user's tasks have no due dates?)\n")
+    os.exit(2)
   end
   if #users == 0 then
     io.stderr:write("tasks.lua: no usable users (tokens/ids/cursors files empty or not matching)\n")
@@ -152,8 +173,31 @@ local function op_mcp_list(u)
     '{"jsonrpc":"2.0","id":' .. counter .. ',"method":"tools/call","params":{"name":"list_tasks","arguments":{"limit":20}}}')
 end
 
+local function op_sort(u)
+  return wrk.format("GET", "/api/tasks?sort=" .. sort_order .. "&limit=20", { ["Authorization"] = u.auth })
+end
+
+local function op_q(u)
+  return wrk.format("GET", "/api/tasks?q=Task%20" .. math.random(tasks_per_user) .. "%20of&limit=20",
+    { ["Authorization"] = u.auth })
+end
+
+local function op_tag(u)
+  return wrk.format("GET", "/api/tasks?tag=work&limit=20", { ["Authorization"] = u.auth })
+end
+
+local function op_due(u)
+  return wrk.format("GET", "/api/tasks?" .. due_query, { ["Authorization"] = u.auth })
+end
+
+local function op_changes(u)
+  return wrk.format("GET", "/api/changes?since=" .. u.cursor .. "&limit=" .. changes_limit, { ["Authorization"] = u.auth })
+end
+
 local ops = { list = op_list, ["mcp-list"] = op_mcp_list, ["list-filtered"] = op_filtered, get = op_get, create = op_create, update = op_update,
-  reminders = op_reminders, ["complete-recurring"] = op_complete }
+  reminders = op_reminders, ["complete-recurring"] = op_complete, ["list-q"] = op_q, ["list-tag"] = op_tag,
+  ["list-due"] = op_due, changes = op_changes }
+if sort_order then ops[scenario] = op_sort end
 
 function request()
   local u = users[math.random(#users)]
