@@ -97,7 +97,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer pool.Close()
 	if cfg.MigrateOnStart {
-		if err := migrateOnStart(ctx, cfg, logger, pool); err != nil {
+		if err := migrateOnStart(ctx, cfg, logger); err != nil {
 			return err
 		}
 	}
@@ -265,19 +265,23 @@ func openPool(ctx context.Context, cfg config.Config, logger *slog.Logger, url, 
 	return postgres.Open(ctx, opts)
 }
 
-// migrateOnStart applies pending migrations over a direct connection: behind a pooler
-// (Neon's -pooler host) that is a pool of its own.
-func migrateOnStart(ctx context.Context, cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) error {
-	direct, variable := migrationURL(cfg)
-	if direct != cfg.DatabaseURL {
-		directPool, err := openPool(ctx, cfg, logger, direct, variable, nil)
-		if err != nil {
-			return fmt.Errorf("migrations' database: %w", err)
-		}
-		defer directPool.Close()
-		pool = directPool
+// migrateOnStart applies pending migrations on a pool of their own (openMigrationPool).
+func migrateOnStart(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	pool, err := openMigrationPool(ctx, cfg, logger)
+	if err != nil {
+		return fmt.Errorf("migrations' database: %w", err)
 	}
+	defer pool.Close()
 	return migrate(ctx, pool, logger, "up", io.Discard)
+}
+
+// openMigrationPool opens the migrations' pool: over a direct connection (behind a pooler, such
+// as Neon's -pooler host, that is a pool of its own) and without DB_STATEMENT_TIMEOUT, which is
+// for requests: building an index concurrently on a large table takes minutes.
+func openMigrationPool(ctx context.Context, cfg config.Config, logger *slog.Logger) (*pgxpool.Pool, error) {
+	url, variable := migrationURL(cfg)
+	cfg.DBStatementTimeout = 0
+	return openPool(ctx, cfg, logger, url, variable, nil)
 }
 
 // migrationURL is where migrations run (see postgres.DirectURL) and the setting it comes from.
@@ -441,8 +445,7 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	url, variable := migrationURL(cfg)
-	pool, err := openPool(ctx, cfg, logger, url, variable, nil)
+	pool, err := openMigrationPool(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}

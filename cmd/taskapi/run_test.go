@@ -234,3 +234,17 @@ func TestMigrateCommand(t *testing.T) {
 		t.Error("migrate sideways succeeded")
 	}
 }
+
+// Migrations run without the requests' statement timeout: an index built concurrently on a
+// large table takes minutes (bench/RESULTS.md), and a migration cut off by DB_STATEMENT_TIMEOUT
+// would stop every deploy (and, with MIGRATE_ON_START, the server's start).
+func TestMigrationsAreNotCutOffByTheStatementTimeout(t *testing.T) {
+	t.Setenv("DATABASE_URL", testdb.URL(t))
+	t.Setenv("DB_STATEMENT_TIMEOUT", "1ms")
+	for _, direction := range []string{"down", "down", "up-by-one", "up"} {
+		var out, errOut apitest.LogBuffer
+		if err := run(context.Background(), []string{"migrate", direction}, &out, &errOut); err != nil {
+			t.Fatalf("migrate %s with DB_STATEMENT_TIMEOUT=1ms: %v %s", direction, err, errOut.String())
+		}
+	}
+}
