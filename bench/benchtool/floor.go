@@ -65,7 +65,7 @@ func floor(args []string) error {
 	defer pool.Close()
 	server := &http.Server{
 		Addr:              *addr,
-		Handler:           floorHandler(tasks.New(pool), users),
+		Handler:           floorHandler(tasks.New(pool, nil), users),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,

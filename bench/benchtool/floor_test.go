@@ -25,7 +25,7 @@ func TestFloorAnswersListAsTheServerDoes(t *testing.T) {
 	}
 	srv.Do(apitest.Request{Method: http.MethodPost, Path: "/api/tasks", Token: bob, Body: map[string]any{"title": "Bob's"}})
 
-	floor := httptest.NewServer(floorHandler(tasks.New(srv.Pool), map[string]string{
+	floor := httptest.NewServer(floorHandler(tasks.New(srv.Pool, nil), map[string]string{
 		"Bearer " + alice: "user-1", "Bearer " + bob: "user-2",
 	}))
 	defer floor.Close()

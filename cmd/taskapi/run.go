@@ -29,6 +29,7 @@ import (
 	"taskapi/internal/postgres"
 	"taskapi/internal/publish"
 	"taskapi/internal/ratelimit"
+	"taskapi/internal/replica"
 	"taskapi/internal/tasks"
 	"taskapi/internal/tracing"
 )
@@ -117,11 +118,24 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	service := tasks.New(pool)
+	standby, err := openStandby(ctx, cfg, logger, tracer)
+	if err != nil {
+		return err
+	}
+	if standby != nil {
+		defer standby.Close()
+	}
+	// The task list, the reminders and the change feed are read from the standby, if any, when
+	// it is fresh enough for the caller; every other read, and the event streams' hub, from the
+	// primary.
+	reads := replica.New(pool, standby, replica.Options{Window: cfg.ReadAfterWriteWindow, Logger: logger})
+	service := tasks.New(pool, reads)
 	hub := events.NewHub(pool, logger, events.HubOptions{})
-	// After a write, the streams (and NATS) learn of it at once; after the reminders'
-	// announcements (writes of many users), everyone's streams.
-	written, announced := hub.Written, hub.Notify
+	// After a write, the writer's reads stay on the primary for the window, and the streams
+	// (and NATS) learn of it at once; after the reminders' announcements (writes of many
+	// users), everyone's streams.
+	written := func(user string) { reads.Written(user); hub.Written(user) }
+	announced := hub.Notify
 	var publisher *publish.Publisher
 	if cfg.NATS.URL != "" {
 		// Before serving: /healthz answers once the events have a stream to go to.
@@ -131,7 +145,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		defer publisher.Close()
-		written = func(user string) { hub.Written(user); publisher.Notify() }
+		written = func(user string) { reads.Written(user); hub.Written(user); publisher.Notify() }
 		announced = func() { hub.Notify(); publisher.Notify() }
 	}
 	var m *metrics.Metrics
@@ -139,7 +153,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		m = metrics.New(pool)
 	}
 	handler, err := httpapi.New(httpapi.Deps{
-		Tasks:                handlers{service, events.NewFeed(pool)},
+		Tasks:                handlers{service, events.NewFeed(pool, reads)},
 		Verifier:             verifier,
 		Ping:                 pool.Ping,
 		Spec:                 spec,
@@ -184,7 +198,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	authMode, _ := verifier.Mode()
 	logger.Info("serving", "addr", listener.Addr().String(), "auth", authMode, "dev", cfg.Dev,
 		"db_exec_mode", pool.Config().ConnConfig.DefaultQueryExecMode.String(), "rate_limit", limiterName(cfg),
-		"tracing", tracingName(cfg), "nats_stream", publisher.StreamName())
+		"tracing", tracingName(cfg), "nats_stream", publisher.StreamName(), "read_standby", standby != nil)
 	if cfg.Dev {
 		if err := printDevBanner(stdout, cfg, listener.Addr()); err != nil {
 			return err
@@ -193,6 +207,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 	go expireIdempotencyKeys(background, service, logger)
 	go hub.Run(background)
+	go reads.Run(background)
 	go events.AnnounceReminders(background, pool, logger, time.Second, announced)
 	if publisher != nil {
 		go publisher.Run(background)
@@ -248,6 +263,11 @@ func setUp(stderr io.Writer, dev bool) (config.Config, *slog.Logger, error) {
 // openPool opens a pool on url, taken from the setting variable (named in its errors); with a
 // tracer, its queries are traced.
 func openPool(ctx context.Context, cfg config.Config, logger *slog.Logger, url, variable string, tracer trace.TracerProvider) (*pgxpool.Pool, error) {
+	return postgres.Open(ctx, poolOptions(cfg, logger, url, variable, tracer))
+}
+
+// poolOptions are the settings every pool is opened with.
+func poolOptions(cfg config.Config, logger *slog.Logger, url, variable string, tracer trace.TracerProvider) postgres.Options {
 	opts := postgres.Options{
 		URL:              url,
 		URLVariable:      variable,
@@ -262,6 +282,19 @@ func openPool(ctx context.Context, cfg config.Config, logger *slog.Logger, url, 
 	if tracer != nil {
 		opts.QueryTracer = tracing.QueryTracer(tracer)
 	}
+	return opts
+}
+
+// openStandby opens the pool on DATABASE_READ_URL (nil when unset), as the primary's is opened
+// (pooler, exec mode, statement timeout, retries), except that a standby still unreachable at
+// DB_CONNECT_TIMEOUT does not stop the start: its pool connects when used, and until the
+// standby answers every read goes to the primary.
+func openStandby(ctx context.Context, cfg config.Config, logger *slog.Logger, tracer trace.TracerProvider) (*pgxpool.Pool, error) {
+	if cfg.DatabaseReadURL == "" {
+		return nil, nil
+	}
+	opts := poolOptions(cfg, logger, cfg.DatabaseReadURL, "DATABASE_READ_URL", tracer)
+	opts.CreateDatabase, opts.Optional = false, true // a standby is read-only
 	return postgres.Open(ctx, opts)
 }
 

@@ -18,6 +18,7 @@ import (
 	"taskapi/internal/mcp"
 	"taskapi/internal/metrics"
 	"taskapi/internal/ratelimit"
+	"taskapi/internal/replica"
 	"taskapi/internal/tasks"
 	"taskapi/internal/testdb"
 )
@@ -45,6 +46,12 @@ type Options struct {
 	// ConnTimeout is the listener's ReadTimeout and WriteTimeout, as cmd/taskapi sets them
 	// (none when zero).
 	ConnTimeout time.Duration
+	// Pool is the database served (nil: a new one from testdb.New), and Standby a hot standby
+	// of it that the lists are read from (internal/replica), with ReadAfterWriteWindow its
+	// window (replica.DefaultWindow when zero).
+	Pool                 *pgxpool.Pool
+	Standby              *pgxpool.Pool
+	ReadAfterWriteWindow time.Duration
 }
 
 // Server is the real stack (Echo, middleware, service, a fresh PostgreSQL database) behind
@@ -65,7 +72,10 @@ type handlers struct {
 // Start runs the full stack for one test on its own database.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	pool := testdb.New(t)
+	pool := opts.Pool
+	if pool == nil {
+		pool = testdb.New(t)
+	}
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
@@ -95,8 +105,10 @@ func Start(t testing.TB, opts Options) *Server {
 	ctx, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop)
 	go hub.Run(ctx)
+	reads := replica.New(pool, opts.Standby, replica.Options{Window: opts.ReadAfterWriteWindow, Logger: logger})
+	go reads.Run(ctx)
 	handler, err := httpapi.New(httpapi.Deps{
-		Tasks:                handlers{tasks.New(pool), events.NewFeed(pool)},
+		Tasks:                handlers{tasks.New(pool, reads), events.NewFeed(pool, reads)},
 		Verifier:             verifier,
 		Ping:                 pool.Ping,
 		Spec:                 spec,
@@ -109,7 +121,7 @@ func Start(t testing.TB, opts Options) *Server {
 		CORSOrigins:          opts.CORSOrigins,
 		Metrics:              m,
 		Events:               hub.Stream,
-		Written:              hub.Written,
+		Written:              func(user string) { reads.Written(user); hub.Written(user) },
 		MCP:                  mcp.Transport(spec, logger),
 		PublicURL:            opts.PublicURL,
 		AuthorizationServers: opts.AuthorizationServers,

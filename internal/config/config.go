@@ -51,6 +51,12 @@ type Config struct {
 	// MigrationDatabaseURL is where migrations run: a direct (unpooled) connection, since
 	// they take a session advisory lock that a transaction-mode pooler cannot keep.
 	MigrationDatabaseURL string `envconfig:"MIGRATION_DATABASE_URL"`
+	// DatabaseReadURL, when set, is a hot standby of DatabaseURL that the task list, the
+	// reminders and the change feed are read from (see internal/replica).
+	DatabaseReadURL string `envconfig:"DATABASE_READ_URL"`
+	// ReadAfterWriteWindow is how long after a user's write their reads stay on the primary,
+	// and the most the standby may lag and still be read.
+	ReadAfterWriteWindow time.Duration `envconfig:"READ_AFTER_WRITE_WINDOW" default:"5s"`
 	// MigrateOnStart runs the migrations before serving.
 	MigrateOnStart bool `envconfig:"MIGRATE_ON_START" default:"true"`
 	// DBConnectTimeout bounds how long start-up keeps retrying an unreachable database.
@@ -231,6 +237,12 @@ func (p *problems) database(c *Config) {
 			p.addf("MIGRATION_DATABASE_URL is not a valid PostgreSQL connection string")
 		}
 	}
+	if c.DatabaseReadURL != "" {
+		if _, err := pgconn.ParseConfig(c.DatabaseReadURL); err != nil {
+			p.addf("DATABASE_READ_URL is not a valid PostgreSQL connection string")
+		}
+	}
+	p.positive("READ_AFTER_WRITE_WINDOW", c.ReadAfterWriteWindow)
 	p.check("MIGRATE_ON_START", true, "true or false", c.MigrateOnStart)
 	p.positive("DB_CONNECT_TIMEOUT", c.DBConnectTimeout)
 	p.check("DB_QUERY_EXEC_MODE",

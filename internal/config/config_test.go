@@ -64,6 +64,7 @@ func TestLoadDefaults(t *testing.T) {
 		RateLimit: RateLimit{RPS: 20, Burst: 40}, Metrics: true, GCPercent: DefaultGCPercent,
 		Tracing:         Tracing{ServiceName: "taskapi", SampleRatio: 1},
 		EventsRetention: 7 * 24 * time.Hour, NATS: NATS{Stream: "TASKAPI", SubjectPrefix: "taskapi"},
+		ReadAfterWriteWindow: 5 * time.Second,
 	}
 	setenv(t, map[string]string{"BETTER_AUTH_SECRET": secret})
 	cfg, err := Load("", false)
@@ -76,7 +77,7 @@ func TestLoadDefaults(t *testing.T) {
 
 	// An empty value is the same as unset for these, as it always was.
 	empty := map[string]string{"BETTER_AUTH_SECRET": secret}
-	for _, name := range []string{"DATABASE_URL", "MIGRATION_DATABASE_URL", "DB_QUERY_EXEC_MODE", "BETTER_AUTH_URL",
+	for _, name := range []string{"DATABASE_URL", "MIGRATION_DATABASE_URL", "DATABASE_READ_URL", "DB_QUERY_EXEC_MODE", "BETTER_AUTH_URL",
 		"JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "REDIS_URL", "CORS_ALLOWED_ORIGINS", "PPROF_ADDR", "GOGC", "TASKAPI_ENV",
 		"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER",
 		"OTEL_TRACES_SAMPLER_ARG", "NATS_URL", "PUBLIC_URL"} {
@@ -125,6 +126,9 @@ func TestLoadAcceptsWhatTheREADMESays(t *testing.T) {
 		{"JWT_LEEWAY", "0s", func(c Config) any { return c.Auth.Leeway }, time.Duration(0)},
 		{"JWKS_MIN_REFETCH_INTERVAL", "0s", func(c Config) any { return c.Auth.JWKSMinRefetch }, time.Duration(0)},
 		{"DB_CONNECT_TIMEOUT", "2m", func(c Config) any { return c.DBConnectTimeout }, 2 * time.Minute},
+		{"DATABASE_READ_URL", "postgres://u:pw@standby.example.com/app?sslmode=verify-full",
+			func(c Config) any { return c.DatabaseReadURL }, "postgres://u:pw@standby.example.com/app?sslmode=verify-full"},
+		{"READ_AFTER_WRITE_WINDOW", "250ms", func(c Config) any { return c.ReadAfterWriteWindow }, 250 * time.Millisecond},
 		{"DB_MAX_CONNS", "10000", func(c Config) any { return c.DBMaxConns }, int32(10000)},
 		{"MAX_BODY_BYTES", "4096", func(c Config) any { return c.MaxBodyBytes }, int64(4096)},
 		{"MAX_HEADER_BYTES", "1024", func(c Config) any { return c.MaxHeaderBytes }, 1024},
@@ -185,6 +189,8 @@ func TestLoadNamesEveryProblem(t *testing.T) {
 		"NATS_STREAM":                 "task.events",
 		"NATS_SUBJECT_PREFIX":         "taskapi.>",
 		"PUBLIC_URL":                  "api.example.com",
+		"DATABASE_READ_URL":           "postgres://u:hunter2@[::1",
+		"READ_AFTER_WRITE_WINDOW":     "0s",
 	})
 	_, err := Load("", false)
 	if err == nil {
@@ -195,7 +201,7 @@ func TestLoadNamesEveryProblem(t *testing.T) {
 		"SHUTDOWN_TIMEOUT", "JWT_LEEWAY", "MIGRATE_ON_START", "TASKAPI_ENV", "DATABASE_URL", "RATE_LIMIT_RPS",
 		"RATE_LIMIT_BURST", "DB_QUERY_EXEC_MODE", "CORS_ALLOWED_ORIGINS", "REDIS_URL", "MAX_HEADER_BYTES", "DB_MAX_CONNS",
 		"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER_ARG", "DB_POOLER", "EVENTS_RETENTION", "NATS_URL", "NATS_STREAM",
-		"NATS_SUBJECT_PREFIX", "PUBLIC_URL"} {
+		"NATS_SUBJECT_PREFIX", "PUBLIC_URL", "DATABASE_READ_URL", "READ_AFTER_WRITE_WINDOW"} {
 		if !strings.Contains(msg, name) {
 			t.Errorf("the error does not name %s:\n%s", name, msg)
 		}

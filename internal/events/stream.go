@@ -85,6 +85,9 @@ func (h *Hub) serve(ctx context.Context, w *chunkedConn, s *stream, user string,
 	if w.send([]byte(": taskapi events\n\n")) != nil {
 		return
 	}
+	// The catch-up reads the primary (the hub's queries), never a standby: the hub hands this
+	// stream live events read on the primary, so a catch-up from a lagging standby could end
+	// short of events the hub has already moved past, and the next live event would skip them.
 	catchUp := func() bool {
 		for {
 			qctx, cancel := context.WithTimeout(ctx, h.opts.WriteTimeout)

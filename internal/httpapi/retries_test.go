@@ -140,7 +140,7 @@ func TestIdempotencyKeysExpire(t *testing.T) {
 		VALUES ('alice', 'stale', '\x00', now() - interval '2 days'), ('bob', 'fresh', '\x00', now())`); err != nil {
 		t.Fatal(err)
 	}
-	deleted, err := tasks.New(s.Pool).DeleteExpiredIdempotencyKeys(context.Background())
+	deleted, err := tasks.New(s.Pool, nil).DeleteExpiredIdempotencyKeys(context.Background())
 	if err != nil || deleted != 1 {
 		t.Errorf("cleanup deleted %d (%v), want the one stale key", deleted, err)
 	}

@@ -47,6 +47,10 @@ type Options struct {
 	Logger   *slog.Logger
 	// QueryTracer traces every query (tracing.QueryTracer); nil: none.
 	QueryTracer pgx.QueryTracer
+	// Optional is for a server the service can do without (a read standby): when it is still
+	// unreachable at ConnectTimeout, Open returns a pool that connects on first use instead of
+	// an error. A failure that retrying cannot fix still ends Open with an error.
+	Optional bool
 }
 
 var execModes = map[string]pgx.QueryExecMode{
@@ -119,6 +123,11 @@ func Open(ctx context.Context, opts Options) (*pgxpool.Pool, error) {
 		opts.Logger.Warn("database not reachable yet", "attempt", attempt, "retry_in", wait.String(), "err", err)
 		select {
 		case <-ctx.Done():
+			if opts.Optional && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				opts.Logger.Warn("database still unreachable: going on without it, connecting when it is used",
+					"server", server, "setting", opts.URLVariable, "attempts", attempt, "err", err)
+				return pgxpool.NewWithConfig(context.WithoutCancel(ctx), cfg) // connects on first use
+			}
 			return nil, fmt.Errorf("database unreachable after %d attempts: %w", attempt, err)
 		case <-time.After(wait):
 		}

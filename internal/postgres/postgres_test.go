@@ -159,3 +159,24 @@ func TestQueriesBehindATransactionPoolerStopWithTheirContext(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// An optional server (a read standby) still unreachable at ConnectTimeout does not fail Open:
+// the pool it returns connects once the server is up.
+func TestOpenOptionalGoesOnWithoutTheServer(t *testing.T) {
+	pg := testdb.StartPrivate(t)
+	pg.Stop()
+	opts := postgres.Options{URL: pg.URL("postgres"), URLVariable: "DATABASE_READ_URL", ConnectTimeout: 500 * time.Millisecond,
+		Logger: slog.New(slog.DiscardHandler), Optional: true}
+	pool, err := postgres.Open(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("Open of an optional server that is down: %v", err)
+	}
+	defer pool.Close()
+	if err := pool.Ping(context.Background()); err == nil {
+		t.Fatal("ping succeeded with the server down")
+	}
+	pg.Start()
+	if err := pool.Ping(context.Background()); err != nil {
+		t.Fatalf("the pool did not connect once the server was up: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	api "taskapi/gen/api"
 	"taskapi/gen/db"
 	"taskapi/internal/problem"
+	"taskapi/internal/replica"
 )
 
 const (
@@ -168,7 +169,9 @@ func (s *Service) list(ctx context.Context, user string, p api.ListTasksParams) 
 	if sort == defaultSort && unfiltered(params) {
 		query = newestFirst
 	}
-	rows, err := retryRead(ctx, func() ([]*db.Task, error) { return query(ctx, s.queries, params) })
+	rows, err := replica.Read(ctx, s.reads, user, func(q *db.Queries) ([]*db.Task, error) {
+		return retryRead(ctx, func() ([]*db.Task, error) { return query(ctx, q, params) })
+	})
 	if err != nil {
 		return page{}, dbError(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	api "taskapi/gen/api"
 	"taskapi/gen/db"
+	"taskapi/internal/replica"
 )
 
 // ListReminders returns a page of the caller's open tasks whose reminder is due by until
@@ -36,7 +37,9 @@ func (s *Service) ListReminders(ctx context.Context, req api.ListRemindersReques
 		}
 		params.AfterKey, params.AfterID = c.Key, &c.ID
 	}
-	rows, err := retryRead(ctx, func() ([]*db.Task, error) { return s.queries.ListReminders(ctx, params) })
+	rows, err := replica.Read(ctx, s.reads, user, func(q *db.Queries) ([]*db.Task, error) {
+		return retryRead(ctx, func() ([]*db.Task, error) { return q.ListReminders(ctx, params) })
+	})
 	if err != nil {
 		return nil, dbError(err)
 	}

@@ -14,17 +14,25 @@ import (
 	"taskapi/gen/db"
 	"taskapi/internal/auth"
 	"taskapi/internal/problem"
+	"taskapi/internal/replica"
 )
 
 // Service serves the task operations of openapi.yaml.
 type Service struct {
 	pool    *pgxpool.Pool
 	queries *db.Queries
+	// reads is where the lists (tasks, reminders) are read: a standby when there is one and
+	// the caller has not just written. Everything else, single tasks included (their ETag is
+	// what an If-Match is made from), reads the primary.
+	reads *replica.Router
 }
 
-// New returns a Service on pool.
-func New(pool *pgxpool.Pool) *Service {
-	return &Service{pool: pool, queries: db.New(pool)}
+// New returns a Service on pool whose lists are read where reads says (nil: on pool too).
+func New(pool *pgxpool.Pool, reads *replica.Router) *Service {
+	if reads == nil {
+		reads = replica.New(pool, nil, replica.Options{})
+	}
+	return &Service{pool: pool, queries: db.New(pool), reads: reads}
 }
 
 var (
