@@ -333,3 +333,52 @@ func TestRemindersPollReadsAPage(t *testing.T) {
 		}
 	}
 }
+
+// A search reads its matches, not the user's tasks: a rare word through the trigram index
+// (migration 9), a common one off the order's index, which finds a page in its first rows;
+// either way a page of a user with 10,000 tasks reads at most a few pages' worth of rows.
+// Searches are planned for their pattern (custom plans: PostgreSQL keeps choosing them for these
+// statements, checked below), since a generic plan cannot use the trigram index.
+func TestSearchReadsItsMatchesNotTheUser(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	const perUser = 10000
+	seed(t, pool, 4, perUser)
+	ctx := context.Background()
+	for name, sql := range listQueries(t) {
+		for _, pattern := range []string{"%Task 1234 of user 3%", "%of user%", "%nothing like it%"} {
+			// user, completed, priority, tag, due_before, due_after, pattern, recurring,
+			// remind_before, after_id, after_key, page_size
+			args := []any{"user-3", nil, nil, nil, nil, nil, pattern, nil, nil, nil, nil, 21}
+			plan := explainWith(t, ctx, pool, "force_custom_plan", "ANALYZE, FORMAT JSON", sql, args)
+			if read := rowsReadFromTasks(plan); read > 80 {
+				raw, _ := json.Marshal(plan)
+				t.Errorf("%s, q %s: read %d of the user's %d rows: %s", name, pattern, read, perUser, raw)
+			}
+		}
+	}
+
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	sql := listQueries(t)["listTasksByCreatedAtDesc"]
+	if _, err := conn.Conn().Prepare(ctx, "search", sql); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		rows, err := conn.Query(ctx, "search", "user-3", nil, nil, nil, nil, nil, fmt.Sprintf("%%Task %d of%%", 1000+i), nil, nil, nil, nil, 21)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+	}
+	var generic, custom int
+	if err := conn.QueryRow(ctx, "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'search'").Scan(&generic, &custom); err != nil {
+		t.Fatal(err)
+	}
+	if generic != 0 || custom != 20 {
+		t.Errorf("20 searches through one prepared statement: %d generic plans, %d custom plans; want every one custom", generic, custom)
+	}
+}

@@ -1,0 +1,20 @@
+-- +goose NO TRANSACTION
+-- +goose Up
+-- q searches titles and descriptions (ILIKE '%q%'). Walking the user's tasks in the page's
+-- order and dropping those that do not match reads all of them when few match: at 10,000 tasks
+-- a search for a rare word read all 10,000 rows for a page of one (bench/RESULTS.md, growth). A
+-- trigram index finds the matches instead. The planner takes it when it expects few matches
+-- (then sorts them), and walks the order's index when it expects many (a page of a common word
+-- is in the first rows); TestSearchReadsItsMatchesNotTheUser checks both.
+-- Not led by user_id (btree_gin could): the planner then judged the index too costly and read
+-- the user's rows; the user's matches are picked out of all users' by a recheck, few for a
+-- word rare enough to need the index.
+-- pg_trgm ships with PostgreSQL and is trusted (a database owner may create it; Neon offers it).
+-- The price: each insert, and each update (none is HOT since migration 8), adds the trigrams of
+-- the title and description to this index (measured in bench/RESULTS.md).
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+DROP INDEX CONCURRENTLY IF EXISTS tasks_search;
+CREATE INDEX CONCURRENTLY tasks_search ON tasks USING gin (title gin_trgm_ops, description gin_trgm_ops);
+
+-- +goose Down
+DROP INDEX CONCURRENTLY IF EXISTS tasks_search;
