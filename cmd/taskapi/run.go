@@ -98,7 +98,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer pool.Close()
 	if cfg.MigrateOnStart {
-		if err := migrateOnStart(ctx, cfg, logger); err != nil {
+		if err := migrateOnStart(ctx, cfg, logger, pool); err != nil {
 			return err
 		}
 	}
@@ -298,8 +298,20 @@ func openStandby(ctx context.Context, cfg config.Config, logger *slog.Logger, tr
 	return postgres.Open(ctx, opts)
 }
 
-// migrateOnStart applies pending migrations on a pool of their own (openMigrationPool).
-func migrateOnStart(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+// migrateOnStart applies pending migrations on a pool of their own (openMigrationPool). When
+// migrations run where the service's pool connects, that pool first asks whether any is
+// pending: a restart with the schema up to date opens no second pool. (If it cannot tell, the
+// migrations' pool asks again and reports the error.)
+func migrateOnStart(ctx context.Context, cfg config.Config, logger *slog.Logger, servicePool *pgxpool.Pool) error {
+	if direct, _ := migrationURL(cfg); direct == cfg.DatabaseURL {
+		if m, err := postgres.NewMigrator(servicePool, logger); err == nil {
+			pending, err := m.HasPending(ctx)
+			m.Close()
+			if err == nil && !pending {
+				return nil
+			}
+		}
+	}
 	pool, err := openMigrationPool(ctx, cfg, logger)
 	if err != nil {
 		return fmt.Errorf("migrations' database: %w", err)

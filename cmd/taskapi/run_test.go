@@ -15,6 +15,7 @@ import (
 	"taskapi/internal/apitest"
 	"taskapi/internal/auth"
 	"taskapi/internal/config"
+	"taskapi/internal/postgres"
 	"taskapi/internal/testdb"
 )
 
@@ -246,5 +247,40 @@ func TestMigrationsAreNotCutOffByTheStatementTimeout(t *testing.T) {
 		if err := run(context.Background(), []string{"migrate", direction}, &out, &errOut); err != nil {
 			t.Fatalf("migrate %s with DB_STATEMENT_TIMEOUT=1ms: %v %s", direction, err, errOut.String())
 		}
+	}
+}
+
+// On start, pending migrations run on their own pool, whatever DB_STATEMENT_TIMEOUT the
+// service's pool has; with none pending, start-up only asks.
+func TestMigrateOnStartIsNotCutOffByTheStatementTimeout(t *testing.T) {
+	t.Setenv("DATABASE_URL", testdb.URL(t))
+	t.Setenv("DB_STATEMENT_TIMEOUT", "1ms")
+	var out, errOut apitest.LogBuffer
+	for range 2 {
+		if err := run(context.Background(), []string{"migrate", "down"}, &out, &errOut); err != nil {
+			t.Fatalf("migrate down: %v %s", err, errOut.String())
+		}
+	}
+	cfg, logger, err := setUp(&errOut, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := openPool(context.Background(), cfg, logger, cfg.DatabaseURL, "DATABASE_URL", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	for _, state := range []string{"two pending", "up to date"} {
+		if err := migrateOnStart(context.Background(), cfg, logger, pool); err != nil {
+			t.Fatalf("%s: migrating on start with DB_STATEMENT_TIMEOUT=1ms: %v %s", state, err, errOut.String())
+		}
+	}
+	m, err := postgres.NewMigrator(pool, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if pending, err := m.HasPending(context.Background()); err != nil || pending {
+		t.Errorf("after migrating on start: pending %v, %v", pending, err)
 	}
 }

@@ -47,6 +47,9 @@ func NewMigrator(pool *pgxpool.Pool, logger *slog.Logger) (*Migrator, error) {
 // Close releases the migrator's database handle (not the pool).
 func (m *Migrator) Close() error { return m.close() }
 
+// HasPending reports whether a migration is still to be applied (one query, no lock).
+func (m *Migrator) HasPending(ctx context.Context) (bool, error) { return m.provider.HasPending(ctx) }
+
 // Up applies every pending migration. It takes the migration lock only when something is
 // pending, so a restart with an up-to-date schema costs one query.
 func (m *Migrator) Up(ctx context.Context) error {
