@@ -6,7 +6,7 @@
 # what a request writing to tasks waited behind the migration's locks.
 #   go tool task bench:migrations        U=1000 T=10000 MIG_DB=taskapi_migrations
 #   PG_SERVER (postgres://postgres@127.0.0.1:5432)
-# Indexes are built after the seed is loaded (much faster than growing them row by row).
+# The seed is the growth mode's (bench/seed-growth.sql): indexes built after the load.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -36,22 +36,10 @@ migrate up
 want=$((U * T))
 have=$(sql -c "SELECT count(*) FROM tasks")
 if [ "$have" != "$want" ]; then
-  log "seeding $U users x $T tasks ($want rows) into $MIG_DB, indexes after"
+  log "seeding $U users x $T tasks ($want rows) into $MIG_DB (bench/seed-growth.sql: indexes after the load)"
   start=$(date +%s)
-  defs=$(sql -c "SELECT string_agg(pg_get_indexdef(i.indexrelid), E';\n') FROM pg_index i
-                 JOIN pg_class c ON c.oid = i.indexrelid
-                 WHERE i.indrelid = 'tasks'::regclass
-                   AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid)")
-  sql -c "SELECT 'DROP INDEX ' || string_agg(quote_ident(c.relname), ', ') FROM pg_index i
-          JOIN pg_class c ON c.oid = i.indexrelid
-          WHERE i.indrelid = 'tasks'::regclass
-            AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid)" | sql
-  # The seed's own VACUUM and CHECKPOINT come after; its one transaction loads the rows.
-  psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -v users="$U" -v tasks="$T" \
-    -c "SET maintenance_work_mem = '1GB'" -f seed.sql
-  log "rows loaded in $(($(date +%s) - start)) s; building the indexes"
-  sql -c "SET maintenance_work_mem = '1GB'; $defs;"
-  sql -c "VACUUM ANALYZE tasks"
+  psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -v users="$U" -v tasks="$T" -v events=0 -v maint_mem=1GB \
+    -f seed-growth.sql
   log "seeded in $(($(date +%s) - start)) s"
 fi
 size=$(sql -c "SELECT pg_size_pretty(pg_total_relation_size('tasks')) || ' (table ' || pg_size_pretty(pg_relation_size('tasks')) || ', indexes ' || pg_size_pretty(pg_indexes_size('tasks')) || ')'")
