@@ -51,6 +51,9 @@ func listQueries(t *testing.T) map[string]string {
 	return queries
 }
 
+// listFamily names a list query's sort column (CreatedAt, Title, ...) and direction.
+var listFamily = regexp.MustCompile(`^listTasksBy(\w+?)(Asc|Desc)$`)
+
 // seed puts users x perUser tasks in, interleaved by user as real traffic writes them.
 func seed(t *testing.T, pool *pgxpool.Pool, users, perUser int) {
 	t.Helper()
@@ -98,13 +101,12 @@ func TestEveryListVariantUsesAnIndex(t *testing.T) {
 		"CreatedAt": "2026-11-26T12:00:00.000000Z", "UpdatedAt": "2026-11-26T12:00:00.000000Z",
 		"Title": "Task 50 of user 7", "Priority": "medium", "DueDate": "2026-12-01T00:00:00.000000Z",
 	}
-	family := regexp.MustCompile(`^listTasksBy(\w+?)(Asc|Desc)$`)
 	for name, sql := range listQueries(t) {
 		for variant, args := range variants {
 			for _, page := range []string{"first page", "later page"} {
 				args := append([]any(nil), args...)
 				if page == "later page" {
-					args[9], args[10] = "0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e", keys[family.FindStringSubmatch(name)[1]]
+					args[9], args[10] = "0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e", keys[listFamily.FindStringSubmatch(name)[1]]
 				}
 				for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
 					plan := explain(t, ctx, pool, mode, sql, args)
@@ -211,7 +213,7 @@ func TestEveryOrderReadsAPageNotTheUser(t *testing.T) {
 func lastOfPage(t *testing.T, ctx context.Context, pool *pgxpool.Pool, name, sql string, args []any) (id, key string) {
 	t.Helper()
 	column := map[string]string{"CreatedAt": "created_at", "UpdatedAt": "updated_at", "Title": "title",
-		"Priority": "priority", "DueDate": "due_date"}[regexp.MustCompile(`^listTasksBy(\w+?)(Asc|Desc)$`).FindStringSubmatch(name)[1]]
+		"Priority": "priority", "DueDate": "due_date"}[listFamily.FindStringSubmatch(name)[1]]
 	rows, err := pool.Query(ctx, sql, args...)
 	if err != nil {
 		t.Fatal(err)
