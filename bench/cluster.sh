@@ -42,8 +42,9 @@ max_connections = ${CLUSTER_MAX_CONNECTIONS:-200}
 autovacuum = off
 EOF
     if [ -r /etc/ssl/private/ssl-cert-snakeoil.key ]; then
-      install -o postgres -m 600 /etc/ssl/private/ssl-cert-snakeoil.key "$DIR/server.key"
-      install -o postgres -m 644 /etc/ssl/certs/ssl-cert-snakeoil.pem "$DIR/server.crt"
+      install -m 600 /etc/ssl/private/ssl-cert-snakeoil.key "$DIR/server.key"
+      install -m 644 /etc/ssl/certs/ssl-cert-snakeoil.pem "$DIR/server.crt"
+      [ "$(id -u)" != 0 ] || chown postgres: "$DIR/server.key" "$DIR/server.crt"
       echo "ssl = on" >> "$DIR/postgresql.conf"
     fi
   fi
