@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # What each migration costs on a large table: seeds U x T tasks (default 1000 x 10000, 10 M rows)
 # into MIG_DB at the latest schema (kept and reused while its row count matches), walks the schema
-# down to version 1, then up one version at a time while `benchtool lockprobe` writes to a task
+# down to version FIRST - 1 (1), then up one version at a time while `benchtool lockprobe` writes to a task
 # every 20 ms. Each migration's line gives its duration and the longest probe write during it:
 # what a request writing to tasks waited behind the migration's locks.
 #   go tool task bench:migrations        U=1000 T=10000 MIG_DB=taskapi_migrations
+#   FIRST (2): the first migration measured; FIRST=9 walks down to 8 only and measures 9 on.
 #   PG_SERVER (postgres://postgres@127.0.0.1:5432)
 # The seed is the growth mode's (bench/seed-growth.sql): indexes built after the load.
 set -euo pipefail
@@ -16,6 +17,7 @@ cd "$HERE"
 U=${U:-1000}
 T=${T:-10000}
 MIG_DB=${MIG_DB:-taskapi_migrations}
+FIRST=${FIRST:-2}
 PG_SERVER=${PG_SERVER:-postgres://postgres@127.0.0.1:5432}
 DATABASE_URL=$PG_SERVER/$MIG_DB
 export BETTER_AUTH_SECRET=taskapi-bench-only-secret-0123456789abcdef
@@ -45,8 +47,8 @@ fi
 size=$(sql -c "SELECT pg_size_pretty(pg_total_relation_size('tasks')) || ' (table ' || pg_size_pretty(pg_relation_size('tasks')) || ', indexes ' || pg_size_pretty(pg_indexes_size('tasks')) || ')'")
 latest=$(version)
 
-log "walking down from version $latest to 1"
-while [ "$(version)" -gt 1 ]; do
+log "walking down from version $latest to $((FIRST - 1))"
+while [ "$(version)" -ge "$FIRST" ]; do
   v=$(version); start=$(date +%s%N)
   migrate down >/dev/null
   log "down from $v: $(( ($(date +%s%N) - start) / 1000000 )) ms"

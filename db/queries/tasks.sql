@@ -87,6 +87,9 @@ LIMIT @page_size;
 -- list: the filters, then the keyset position after_key/after_id of the last row of the
 -- previous page (after_key as text, cast to the sort column's type), then the page size.
 -- Their filter blocks are identical (TestListQueriesShareOneFilterBlock fails otherwise).
+-- A search (pattern) is asked twice: LIKE on the lowered title and description is what
+-- tasks_user_search can answer (migration 9: the user's candidate rows, not all of them);
+-- the ILIKEs are the exact test, since that text also matches across the two columns.
 
 -- name: ListTasksByCreatedAtAsc :many
 SELECT * FROM tasks
@@ -96,7 +99,9 @@ WHERE user_id = @user_id
   AND (sqlc.narg(tag)::text IS NULL OR tags @> ARRAY[sqlc.narg(tag)])
   AND (sqlc.narg(due_before)::timestamptz IS NULL OR due_date < sqlc.narg(due_before))
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
-  AND (sqlc.narg(pattern)::text IS NULL OR title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))
+  AND (sqlc.narg(pattern)::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -112,7 +117,9 @@ WHERE user_id = @user_id
   AND (sqlc.narg(tag)::text IS NULL OR tags @> ARRAY[sqlc.narg(tag)])
   AND (sqlc.narg(due_before)::timestamptz IS NULL OR due_date < sqlc.narg(due_before))
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
-  AND (sqlc.narg(pattern)::text IS NULL OR title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))
+  AND (sqlc.narg(pattern)::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -128,7 +135,9 @@ WHERE user_id = @user_id
   AND (sqlc.narg(tag)::text IS NULL OR tags @> ARRAY[sqlc.narg(tag)])
   AND (sqlc.narg(due_before)::timestamptz IS NULL OR due_date < sqlc.narg(due_before))
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
-  AND (sqlc.narg(pattern)::text IS NULL OR title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))
+  AND (sqlc.narg(pattern)::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -144,7 +153,9 @@ WHERE user_id = @user_id
   AND (sqlc.narg(tag)::text IS NULL OR tags @> ARRAY[sqlc.narg(tag)])
   AND (sqlc.narg(due_before)::timestamptz IS NULL OR due_date < sqlc.narg(due_before))
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
-  AND (sqlc.narg(pattern)::text IS NULL OR title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))
+  AND (sqlc.narg(pattern)::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -160,7 +171,9 @@ WHERE user_id = @user_id
   AND (sqlc.narg(tag)::text IS NULL OR tags @> ARRAY[sqlc.narg(tag)])
   AND (sqlc.narg(due_before)::timestamptz IS NULL OR due_date < sqlc.narg(due_before))
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
-  AND (sqlc.narg(pattern)::text IS NULL OR title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))
+  AND (sqlc.narg(pattern)::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -176,7 +189,9 @@ WHERE user_id = @user_id
   AND (sqlc.narg(tag)::text IS NULL OR tags @> ARRAY[sqlc.narg(tag)])
   AND (sqlc.narg(due_before)::timestamptz IS NULL OR due_date < sqlc.narg(due_before))
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
-  AND (sqlc.narg(pattern)::text IS NULL OR title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))
+  AND (sqlc.narg(pattern)::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -192,7 +207,9 @@ WHERE user_id = @user_id
   AND (sqlc.narg(tag)::text IS NULL OR tags @> ARRAY[sqlc.narg(tag)])
   AND (sqlc.narg(due_before)::timestamptz IS NULL OR due_date < sqlc.narg(due_before))
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
-  AND (sqlc.narg(pattern)::text IS NULL OR title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))
+  AND (sqlc.narg(pattern)::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -208,7 +225,9 @@ WHERE user_id = @user_id
   AND (sqlc.narg(tag)::text IS NULL OR tags @> ARRAY[sqlc.narg(tag)])
   AND (sqlc.narg(due_before)::timestamptz IS NULL OR due_date < sqlc.narg(due_before))
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
-  AND (sqlc.narg(pattern)::text IS NULL OR title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))
+  AND (sqlc.narg(pattern)::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -226,7 +245,9 @@ WHERE user_id = @user_id
   AND (sqlc.narg(tag)::text IS NULL OR tags @> ARRAY[sqlc.narg(tag)])
   AND (sqlc.narg(due_before)::timestamptz IS NULL OR due_date < sqlc.narg(due_before))
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
-  AND (sqlc.narg(pattern)::text IS NULL OR title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))
+  AND (sqlc.narg(pattern)::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -246,7 +267,9 @@ WHERE user_id = @user_id
   AND (sqlc.narg(tag)::text IS NULL OR tags @> ARRAY[sqlc.narg(tag)])
   AND (sqlc.narg(due_before)::timestamptz IS NULL OR due_date < sqlc.narg(due_before))
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
-  AND (sqlc.narg(pattern)::text IS NULL OR title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))
+  AND (sqlc.narg(pattern)::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL

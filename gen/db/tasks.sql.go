@@ -333,7 +333,9 @@ WHERE user_id = $1
   AND ($4::text IS NULL OR tags @> ARRAY[$4])
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
-  AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
+  AND ($7::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
+           AND (title ILIKE $7 OR description ILIKE $7)))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -362,6 +364,9 @@ type ListTasksByCreatedAtAscParams struct {
 // list: the filters, then the keyset position after_key/after_id of the last row of the
 // previous page (after_key as text, cast to the sort column's type), then the page size.
 // Their filter blocks are identical (TestListQueriesShareOneFilterBlock fails otherwise).
+// A search (pattern) is asked twice: LIKE on the lowered title and description is what
+// tasks_user_search can answer (migration 9: the user's candidate rows, not all of them);
+// the ILIKEs are the exact test, since that text also matches across the two columns.
 func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCreatedAtAscParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listTasksByCreatedAtAsc,
 		arg.UserID,
@@ -424,7 +429,9 @@ WHERE user_id = $1
   AND ($4::text IS NULL OR tags @> ARRAY[$4])
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
-  AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
+  AND ($7::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
+           AND (title ILIKE $7 OR description ILIKE $7)))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -510,7 +517,9 @@ WHERE user_id = $1
   AND ($4::text IS NULL OR tags @> ARRAY[$4])
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
-  AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
+  AND ($7::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
+           AND (title ILIKE $7 OR description ILIKE $7)))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -600,7 +609,9 @@ WHERE user_id = $1
   AND ($4::text IS NULL OR tags @> ARRAY[$4])
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
-  AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
+  AND ($7::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
+           AND (title ILIKE $7 OR description ILIKE $7)))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -690,7 +701,9 @@ WHERE user_id = $1
   AND ($4::text IS NULL OR tags @> ARRAY[$4])
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
-  AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
+  AND ($7::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
+           AND (title ILIKE $7 OR description ILIKE $7)))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -776,7 +789,9 @@ WHERE user_id = $1
   AND ($4::text IS NULL OR tags @> ARRAY[$4])
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
-  AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
+  AND ($7::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
+           AND (title ILIKE $7 OR description ILIKE $7)))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -862,7 +877,9 @@ WHERE user_id = $1
   AND ($4::text IS NULL OR tags @> ARRAY[$4])
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
-  AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
+  AND ($7::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
+           AND (title ILIKE $7 OR description ILIKE $7)))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -948,7 +965,9 @@ WHERE user_id = $1
   AND ($4::text IS NULL OR tags @> ARRAY[$4])
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
-  AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
+  AND ($7::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
+           AND (title ILIKE $7 OR description ILIKE $7)))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -1034,7 +1053,9 @@ WHERE user_id = $1
   AND ($4::text IS NULL OR tags @> ARRAY[$4])
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
-  AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
+  AND ($7::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
+           AND (title ILIKE $7 OR description ILIKE $7)))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -1120,7 +1141,9 @@ WHERE user_id = $1
   AND ($4::text IS NULL OR tags @> ARRAY[$4])
   AND ($5::timestamptz IS NULL OR due_date < $5)
   AND ($6::timestamptz IS NULL OR due_date > $6)
-  AND ($7::text IS NULL OR title ILIKE $7 OR description ILIKE $7)
+  AND ($7::text IS NULL
+       OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
+           AND (title ILIKE $7 OR description ILIKE $7)))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL

@@ -335,3 +335,104 @@ func TestRemindersPollReadsAPage(t *testing.T) {
 		}
 	}
 }
+
+// A search for text in few of a user's tasks reads those tasks' candidates off tasks_user_search
+// (migration 9), not all of the user's 10,000 tasks, in every sort order, and finds what ILIKE
+// finds: the index's keys are lowered by ICU as ILIKE lowers, so a Greek final sigma or a dotted
+// capital I (where the database's default lowering differs) is not missed.
+func TestSearchReadsItsMatchesNotTheUser(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	const perUser = 10000
+	seed(t, pool, 4, perUser)
+	ctx := context.Background()
+	_, err := pool.Exec(ctx, `
+		INSERT INTO tasks (id, user_id, title, description) VALUES
+		  (gen_random_uuid(), 'user-3', 'ΟΔΟΣ ΠΑΝΕΠΙΣΤΗΜΙΟΥ 12', NULL),
+		  (gen_random_uuid(), 'user-3', 'Flug nach İSTANBUL', 'Koffer packen'),
+		  (gen_random_uuid(), 'user-3', 'Book a check-up', 'Call the DENTIST before Friday'),
+		  (gen_random_uuid(), 'user-2', 'Call the dentist', NULL);
+		ANALYZE tasks`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	searches := map[string]string{ // q: the title of user-3's one task it finds
+		"task 4242 of":  "Task 4242 of user 3",
+		"οδος":          "ΟΔΟΣ ΠΑΝΕΠΙΣΤΗΜΙΟΥ 12",
+		"Οδός":          "", // an accent is a different letter to ILIKE
+		"İstanbul":      "Flug nach İSTANBUL",
+		"dentist befor": "Book a check-up",
+	}
+	for name, sql := range listQueries(t) {
+		for q, want := range searches {
+			args := []any{"user-3", nil, nil, nil, nil, nil, "%" + q + "%", nil, nil, nil, nil, 21}
+			plan := explainWith(t, ctx, pool, "force_custom_plan", "ANALYZE, FORMAT JSON", sql, args)
+			raw, _ := json.Marshal(plan)
+			if !strings.Contains(string(raw), `"Index Name":"tasks_user_search"`) {
+				t.Errorf("%s, q=%q: not read through tasks_user_search: %s", name, q, raw)
+			}
+			if read := rowsReadFromTasks(plan); read > 20 {
+				t.Errorf("%s, q=%q: read %d of the user's %d rows: %s", name, q, read, perUser, raw)
+			}
+			rows, err := pool.Query(ctx, sql, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var titles []string
+			for rows.Next() {
+				row, err := pgx.RowToMap(rows)
+				if err != nil {
+					t.Fatal(err)
+				}
+				titles = append(titles, row["title"].(string))
+			}
+			if rows.Err() != nil {
+				t.Fatal(rows.Err())
+			}
+			if found := strings.Join(titles, " | "); found != want {
+				t.Errorf("%s, q=%q: found %q, want %q", name, q, found, want)
+			}
+		}
+	}
+}
+
+// The service's statements are prepared once and run with the values of each request; a search
+// can only use tasks_user_search in a plan made for its values (a generic plan must also serve a
+// list without q). PostgreSQL keeps planning them per value when that is cheaper on average,
+// which holds while searches and plain filtered lists share a statement.
+func TestSearchesKeepPlansMadeForTheirValues(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	seed(t, pool, 4, 10000)
+	ctx := context.Background()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	sql := listQueries(t)["listTasksByCreatedAtDesc"]
+	if _, err := conn.Conn().Prepare(ctx, "search", sql); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		args := []any{"user-" + strconv.Itoa(1+i%4), nil, nil, "even", nil, nil, nil, nil, nil, nil, nil, 21}
+		if i%2 == 0 {
+			args[3], args[6] = nil, fmt.Sprintf("%%Task %d of%%", 1+i*97)
+		}
+		rows, err := conn.Query(ctx, "search", args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		if rows.Err() != nil {
+			t.Fatal(rows.Err())
+		}
+	}
+	var generic, custom int
+	if err := conn.QueryRow(ctx, "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'search'").Scan(&generic, &custom); err != nil {
+		t.Fatal(err)
+	}
+	if generic != 0 || custom != 30 {
+		t.Errorf("30 runs of the prepared list: %d generic plans, %d custom plans; want every one custom", generic, custom)
+	}
+}
