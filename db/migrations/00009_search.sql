@@ -15,7 +15,8 @@
 --
 -- lower() uses the columns' ICU collation, as ILIKE does: pg_trgm would lower with the
 -- database's default collation, which can disagree with ICU (İ, final sigma) and miss a row
--- that ILIKE matches. The queries repeat this expression exactly (TestSearchUsesItsIndex).
+-- that ILIKE matches. The queries repeat this expression exactly
+-- (TestSearchReadsItsMatchesNotTheUser fails when they drift apart: the index goes unused).
 --
 -- Both extensions are trusted (a database owner may create them, as on Neon). CONCURRENTLY:
 -- writes go on during the build; a failed build leaves an invalid index, dropped first on a rerun.

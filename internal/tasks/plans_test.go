@@ -379,16 +379,13 @@ func TestSearchReadsItsMatchesNotTheUser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var titles []string
-			for rows.Next() {
-				row, err := pgx.RowToMap(rows)
-				if err != nil {
-					t.Fatal(err)
-				}
-				titles = append(titles, row["title"].(string))
+			got, err := pgx.CollectRows(rows, pgx.RowToMap)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if rows.Err() != nil {
-				t.Fatal(rows.Err())
+			var titles []string
+			for _, row := range got {
+				titles = append(titles, row["title"].(string))
 			}
 			if found := strings.Join(titles, " | "); found != want {
 				t.Errorf("%s, q=%q: found %q, want %q", name, q, found, want)
