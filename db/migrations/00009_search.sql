@@ -3,7 +3,7 @@
 -- A search (`q`) for text in few of a user's tasks must not read all of them: at 10,000 tasks a
 -- user that scan took seconds (bench/RESULTS.md, growth). A GiST index led by user_id, whose
 -- second key is the trigrams of the lowered title and description, finds the user's candidate
--- rows in a few pages; the list queries keep their ILIKE as the exact test.
+-- rows in a few pages; the list queries keep an exact test on each column.
 --
 -- Why this index and not another (all measured in bench/RESULTS.md): a GIN trigram index, led
 -- by the user or not, reads the long posting lists of trigrams every task has ("tas", "ask")

@@ -89,7 +89,11 @@ LIMIT @page_size;
 -- Their filter blocks are identical (TestListQueriesShareOneFilterBlock fails otherwise).
 -- A search (pattern) is asked twice: LIKE on the lowered title and description is what
 -- tasks_user_search can answer (migration 9: the user's candidate rows, not all of them);
--- the ILIKEs are the exact test, since that text also matches across the two columns.
+-- LIKE on each lowered column is the exact test, since that text also matches across the two.
+-- That test is what ILIKE does on an ICU column (lower() both sides, then LIKE), written out so
+-- that the planner has no statistics to try it on: it estimates an ILIKE by running it on up
+-- to 200 of the column's common values and histogram bounds, each lowered through ICU, which
+-- was most of a search's planning at 10,000 tasks a user (bench/RESULTS.md, 2026-12-02).
 
 -- name: ListTasksByCreatedAtAsc :many
 SELECT * FROM tasks
@@ -101,7 +105,8 @@ WHERE user_id = @user_id
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
   AND (sqlc.narg(pattern)::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
-           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
+           AND (lower(title) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+                OR lower(description) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu"))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -119,7 +124,8 @@ WHERE user_id = @user_id
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
   AND (sqlc.narg(pattern)::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
-           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
+           AND (lower(title) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+                OR lower(description) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu"))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -137,7 +143,8 @@ WHERE user_id = @user_id
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
   AND (sqlc.narg(pattern)::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
-           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
+           AND (lower(title) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+                OR lower(description) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu"))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -155,7 +162,8 @@ WHERE user_id = @user_id
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
   AND (sqlc.narg(pattern)::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
-           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
+           AND (lower(title) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+                OR lower(description) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu"))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -173,7 +181,8 @@ WHERE user_id = @user_id
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
   AND (sqlc.narg(pattern)::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
-           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
+           AND (lower(title) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+                OR lower(description) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu"))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -191,7 +200,8 @@ WHERE user_id = @user_id
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
   AND (sqlc.narg(pattern)::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
-           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
+           AND (lower(title) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+                OR lower(description) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu"))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -209,7 +219,8 @@ WHERE user_id = @user_id
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
   AND (sqlc.narg(pattern)::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
-           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
+           AND (lower(title) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+                OR lower(description) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu"))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -227,7 +238,8 @@ WHERE user_id = @user_id
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
   AND (sqlc.narg(pattern)::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
-           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
+           AND (lower(title) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+                OR lower(description) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu"))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -247,7 +259,8 @@ WHERE user_id = @user_id
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
   AND (sqlc.narg(pattern)::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
-           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
+           AND (lower(title) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+                OR lower(description) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu"))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL
@@ -269,7 +282,8 @@ WHERE user_id = @user_id
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR due_date > sqlc.narg(due_after))
   AND (sqlc.narg(pattern)::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
-           AND (title ILIKE sqlc.narg(pattern) OR description ILIKE sqlc.narg(pattern))))
+           AND (lower(title) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu")
+                OR lower(description) LIKE lower(sqlc.narg(pattern) COLLATE "und-x-icu"))))
   AND (sqlc.narg(recurring)::boolean IS NULL OR (recurrence IS NOT NULL) = sqlc.narg(recurring))
   AND (sqlc.narg(remind_before)::timestamptz IS NULL OR remind_at < sqlc.narg(remind_before))
   AND (sqlc.narg(after_id)::uuid IS NULL

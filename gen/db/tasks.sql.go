@@ -335,7 +335,8 @@ WHERE user_id = $1
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
-           AND (title ILIKE $7 OR description ILIKE $7)))
+           AND (lower(title) LIKE lower($7 COLLATE "und-x-icu")
+                OR lower(description) LIKE lower($7 COLLATE "und-x-icu"))))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -366,7 +367,11 @@ type ListTasksByCreatedAtAscParams struct {
 // Their filter blocks are identical (TestListQueriesShareOneFilterBlock fails otherwise).
 // A search (pattern) is asked twice: LIKE on the lowered title and description is what
 // tasks_user_search can answer (migration 9: the user's candidate rows, not all of them);
-// the ILIKEs are the exact test, since that text also matches across the two columns.
+// LIKE on each lowered column is the exact test, since that text also matches across the two.
+// That test is what ILIKE does on an ICU column (lower() both sides, then LIKE), written out so
+// that the planner has no statistics to try it on: it estimates an ILIKE by running it on up
+// to 200 of the column's common values and histogram bounds, each lowered through ICU, which
+// was most of a search's planning at 10,000 tasks a user (bench/RESULTS.md, 2026-12-02).
 func (q *Queries) ListTasksByCreatedAtAsc(ctx context.Context, arg ListTasksByCreatedAtAscParams) ([]*Task, error) {
 	rows, err := q.db.Query(ctx, listTasksByCreatedAtAsc,
 		arg.UserID,
@@ -431,7 +436,8 @@ WHERE user_id = $1
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
-           AND (title ILIKE $7 OR description ILIKE $7)))
+           AND (lower(title) LIKE lower($7 COLLATE "und-x-icu")
+                OR lower(description) LIKE lower($7 COLLATE "und-x-icu"))))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -519,7 +525,8 @@ WHERE user_id = $1
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
-           AND (title ILIKE $7 OR description ILIKE $7)))
+           AND (lower(title) LIKE lower($7 COLLATE "und-x-icu")
+                OR lower(description) LIKE lower($7 COLLATE "und-x-icu"))))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -611,7 +618,8 @@ WHERE user_id = $1
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
-           AND (title ILIKE $7 OR description ILIKE $7)))
+           AND (lower(title) LIKE lower($7 COLLATE "und-x-icu")
+                OR lower(description) LIKE lower($7 COLLATE "und-x-icu"))))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -703,7 +711,8 @@ WHERE user_id = $1
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
-           AND (title ILIKE $7 OR description ILIKE $7)))
+           AND (lower(title) LIKE lower($7 COLLATE "und-x-icu")
+                OR lower(description) LIKE lower($7 COLLATE "und-x-icu"))))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -791,7 +800,8 @@ WHERE user_id = $1
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
-           AND (title ILIKE $7 OR description ILIKE $7)))
+           AND (lower(title) LIKE lower($7 COLLATE "und-x-icu")
+                OR lower(description) LIKE lower($7 COLLATE "und-x-icu"))))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -879,7 +889,8 @@ WHERE user_id = $1
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
-           AND (title ILIKE $7 OR description ILIKE $7)))
+           AND (lower(title) LIKE lower($7 COLLATE "und-x-icu")
+                OR lower(description) LIKE lower($7 COLLATE "und-x-icu"))))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -967,7 +978,8 @@ WHERE user_id = $1
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
-           AND (title ILIKE $7 OR description ILIKE $7)))
+           AND (lower(title) LIKE lower($7 COLLATE "und-x-icu")
+                OR lower(description) LIKE lower($7 COLLATE "und-x-icu"))))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -1055,7 +1067,8 @@ WHERE user_id = $1
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
-           AND (title ILIKE $7 OR description ILIKE $7)))
+           AND (lower(title) LIKE lower($7 COLLATE "und-x-icu")
+                OR lower(description) LIKE lower($7 COLLATE "und-x-icu"))))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL
@@ -1143,7 +1156,8 @@ WHERE user_id = $1
   AND ($6::timestamptz IS NULL OR due_date > $6)
   AND ($7::text IS NULL
        OR (lower(title || ' ' || coalesce(description, '')) LIKE lower($7 COLLATE "und-x-icu")
-           AND (title ILIKE $7 OR description ILIKE $7)))
+           AND (lower(title) LIKE lower($7 COLLATE "und-x-icu")
+                OR lower(description) LIKE lower($7 COLLATE "und-x-icu"))))
   AND ($8::boolean IS NULL OR (recurrence IS NOT NULL) = $8)
   AND ($9::timestamptz IS NULL OR remind_at < $9)
   AND ($10::uuid IS NULL

@@ -364,6 +364,19 @@ func TestSearchReadsItsMatchesNotTheUser(t *testing.T) {
 		"i\u0307stanbul": "Flug nach İSTANBUL", // how ICU lowers İ: i and a combining dot
 		"dentist befor":  "Book a check-up",
 	}
+	// The queries' exact test is ILIKE written out (lower() on both sides, then LIKE); ILIKE
+	// itself must agree with the expected titles, or the two would differ.
+	for q, want := range searches {
+		var found string
+		err := pool.QueryRow(ctx, `SELECT coalesce(string_agg(title, ' | '), '') FROM tasks
+			WHERE user_id = 'user-3' AND (title ILIKE $1 OR description ILIKE $1)`, "%"+q+"%").Scan(&found)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found != want {
+			t.Errorf("ILIKE %q finds %q, want %q", q, found, want)
+		}
+	}
 	for name, sql := range listQueries(t) {
 		for q, want := range searches {
 			args := []any{"user-3", nil, nil, nil, nil, nil, "%" + q + "%", nil, nil, nil, nil, 21}
