@@ -95,7 +95,7 @@ OUT=$HERE/data/results/$LABEL-$(date -u +%Y%m%dT%H%M%S).md
 DUR_S=$(seconds "$DURATION")
 
 SERVER_PID='' LOADGEN_PID='' PEER_COPY='' PG_PID='' SERVER_RC='' FLOOR_PID='' SSE_PID=''
-ROWS=() ERRORS=0 SSE_RESULTS=()
+ROWS=() LATENCY_ROWS=() ERRORS=0 SSE_RESULTS=()
 
 psql_admin() { psql -X -q -v ON_ERROR_STOP=1 "$PG_SERVER/postgres" "$@"; }
 
@@ -395,6 +395,32 @@ sse_stop() {
 }
 
 # measure_wrk SCENARIO PASS -> ROW (one table row)
+# server_histogram: "le=count ..." of taskapi_http_request_duration_seconds, summed over every
+# route but /metrics (nothing when the server has no /metrics: the peer).
+server_histogram() {
+  curl -sf "$BASE_URL/metrics" 2>/dev/null | awk '/^taskapi_http_request_duration_seconds_bucket\{/ && !/route="\/metrics"/ {
+      match($0, /le="[^"]+"/); le = substr($0, RSTART + 4, RLENGTH - 5); n[le] += $NF; if (!(le in seen)) { seen[le] = 1; order[++k] = le } }
+    END { for (i = 1; i <= k; i++) printf "%s=%d ", order[i], n[order[i]] }' || true
+}
+
+# server_latency_row SCENARIO PASS BEFORE AFTER: a row of the server-side latency table, from
+# two server_histogram readings around a run: requests answered, the share within 20 ms, and the
+# bucket that holds the 99th percentile. wrk's own percentiles over-weight slow requests
+# (bench/RESULTS.md, 2026-12-02), so this is the per-request count.
+server_latency_row() {
+  [ -n "$3" ] && [ -n "$4" ] || return 0
+  awk -v label="$LABEL" -v sc="$1" -v pass="$2" -v before="$3" -v after="$4" 'BEGIN {
+    k = split(after, a, " "); split(before, b, " ")
+    for (i in b) { split(b[i], kv, "="); was[kv[1]] = kv[2] }
+    for (i = 1; i <= k; i++) { split(a[i], kv, "="); le[i] = kv[1]; c[i] = kv[2] - was[kv[1]] }
+    n = c[k]; if (n <= 0) exit
+    for (i = 1; i <= k; i++) {
+      if (le[i] == "0.02") within = 100 * c[i] / n
+      if (p99 == "" && c[i] >= 0.99 * n) p99 = (le[i] == "+Inf" ? "over 10 s" : "<= " le[i] * 1000 " ms")
+    }
+    printf "| %s | %s | %s | %d | %.2f%% | %s |\n", label, sc, pass, n, within, p99 }'
+}
+
 measure_wrk() {
   local sc=$1 pass=$2 load=$1 out tf s0 s1 res
   case "$sc" in
@@ -416,10 +442,12 @@ measure_wrk() {
     "$BIN/benchtool" fetch -base "$BASE_URL" -tokens "$RUN/tokens.txt" -ids "" -recurring-ids "$RUN/recurring.txt"
   fi
   out=$(mktemp) tf=$(mktemp)
+  h0=$(server_histogram)
   s0=$(snapshot)
   # shellcheck disable=SC2046
   bounded "$out" "$tf" $(wrk_cmd "$load" "$DURATION") || { cat "$out" >&2; die "wrk failed ($sc)"; }
   s1=$(snapshot)
+  SERVER_LATENCY=$(server_latency_row "$sc" "$pass" "$h0" "$(server_histogram)")
   case "$sc" in
   create-no-outbox) psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -c 'ALTER TABLE tasks ENABLE TRIGGER tasks_outbox' ;;
   mixed-sse) sse_stop "$tf" "$pass" ;;
@@ -480,17 +508,19 @@ measure_floor() {
 # measure KIND ARGS...: wait for a quiet machine and run measure_KIND; redo a noisy run (up to
 # RETRY_NOISY times) and keep the try with the least foreign CPU ("other").
 measure() {
-  local kind=$1 try best='' best_other='' other
+  local kind=$1 try best='' best_other='' best_latency='' other
   shift
   for try in $(seq 0 "$RETRY_NOISY"); do
     wait_quiet
+    SERVER_LATENCY=''
     "measure_$kind" "$@"
     other=$(row_field "$ROW" 13 | tr -dc '0-9-')
-    if [ -z "$best" ] || [ "$other" -lt "$best_other" ]; then best=$ROW best_other=$other; fi
+    if [ -z "$best" ] || [ "$other" -lt "$best_other" ]; then best=$ROW best_other=$other best_latency=$SERVER_LATENCY; fi
     is_noisy "$ROW" || break
     [ "$try" -ge "$RETRY_NOISY" ] || log "noisy run (other processes used ${other}% of a core), redoing: $ROW"
   done
   ROWS+=("$best")
+  [ -z "$best_latency" ] || LATENCY_ROWS+=("$best_latency")
   ERRORS=$((ERRORS + $(row_field "$best" 8)))
   log "$best"
 }
@@ -611,6 +641,15 @@ main() {
     printf '%s\n' "${ROWS[@]}"
     echo
     [ "$REPEAT" -le 1 ] || { printf '%s\n' "${ROWS[@]}" | summarize; echo; }
+    if [ ${#LATENCY_ROWS[@]} -gt 0 ]; then
+      echo "Server-side latency (the server's taskapi_http_request_duration_seconds, read before and after each run:"
+      echo "every request it answered, from arrival to answer; wrk's p99 above over-weights slow requests):"
+      echo
+      echo "| target | scenario | pass | requests | within 20 ms | p99 |"
+      echo "|---|---|---:|---:|---:|---|"
+      printf '%s\n' "${LATENCY_ROWS[@]}"
+      echo
+    fi
     for sc in list list-filtered; do
       printf '%s\n' "${ROWS[@]}" | awk -F'|' -v sc="$sc" '{gsub(/ /, "", $3); gsub(/ /, "", $4); gsub(/ /, "", $5)}
         $3 == sc {l += $5; nl++; lp[$4] = $5} $3 == "pg-ceiling:" sc {c += $5; nc++; cp[$4] = $5}
