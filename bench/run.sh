@@ -394,7 +394,6 @@ sse_stop() {
   SSE_RESULTS+=("pass $pass: $(cat "$RUN/sse.txt" | sed 's/^SSE //'), server RSS with them open ${rss} MiB")
 }
 
-# measure_wrk SCENARIO PASS -> ROW (one table row)
 # server_histogram: "le=count ..." of taskapi_http_request_duration_seconds, summed over every
 # route but /metrics (nothing when the server has no /metrics: the peer).
 server_histogram() {
@@ -418,9 +417,10 @@ server_latency_row() {
       if (le[i] == "0.02") within = 100 * c[i] / n
       if (p99 == "" && c[i] >= 0.99 * n) p99 = (le[i] == "+Inf" ? "over 10 s" : "<= " le[i] * 1000 " ms")
     }
-    printf "| %s | %s | %s | %d | %.2f%% | %s |\n", label, sc, pass, n, within, p99 }'
+    printf "| %s | %s | %s | %d | %s | %s |\n", label, sc, pass, n, (within == "" ? "no 20 ms bucket" : sprintf("%.2f%%", within)), p99 }'
 }
 
+# measure_wrk SCENARIO PASS -> ROW (one table row), and SERVER_LATENCY (server_latency_row)
 measure_wrk() {
   local sc=$1 pass=$2 load=$1 out tf s0 s1 res
   case "$sc" in
