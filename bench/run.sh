@@ -20,6 +20,8 @@
 #       stamp (users, tasks, EVENTS, schema version) or row count does not match or more than GROWTH_MAX_DRIFT
 #       (1) % of its rows were changed by earlier runs; otherwise remove what earlier runs added and reuse it
 #   EVENTS (10: change-feed events seeded per user, KEEP_DB=1) CHANGES_LIMIT (10) GROWTH_MAINT_MEM (512MB)
+#   WARM_CACHE (1 with KEEP_DB=1, else 0): before each scenario read every page of the database's tables
+#       and indexes into the OS page cache (pg_prewarm 'read'), see warm_cache
 #   LOG_LEVEL (warn: no request logs)  SERVER_ENV ("" : extra VAR=value ... for the server, e.g. DB_MAX_CONNS=8)
 #   U (1000 users) T (100 tasks each)  FILTERED_QUERY (status=pending&sort=-due_date&limit=20)
 #   CEILING (1; 0 = no pgbench)  PGBENCH_JOBS (1)  PGBENCH_MODE (prepared)
@@ -82,6 +84,8 @@ EVENTS=${EVENTS:-10}
 export CHANGES_LIMIT=${CHANGES_LIMIT:-10}
 GROWTH_MAX_DRIFT=${GROWTH_MAX_DRIFT:-1}
 GROWTH_MAINT_MEM=${GROWTH_MAINT_MEM:-512MB}
+WARM_CACHE=${WARM_CACHE:-$KEEP_DB}
+WARM_NOTE=''
 GROWTH_NOTE='' GROWTH_SIZES_LINE=''
 export DUE_QUERY=''
 # A fixed secret for the bench only (the server and the tokens share it; never a real one).
@@ -525,6 +529,25 @@ measure() {
   log "$best"
 }
 
+# warm_cache (WARM_CACHE=1): read every page of the bench database's tables, TOAST tables and
+# indexes through the OS page cache (pg_prewarm's 'read' mode: shared buffers are left as they
+# are), so that a scenario meets its data in memory, as on a database server whose memory holds
+# it. This machine's kernel pages out page-cache pages that nothing read for about a minute
+# (DAMON's pageout scheme: bench/RESULTS.md, 2026-12-08), so without it a scenario at 10 M rows ran
+# at the speed of whatever the scenarios of the minute before had left in memory.
+warm_cache() {
+  [ "$WARM_CACHE" = 1 ] || return 0
+  local t0 blocks secs
+  t0=$(date +%s.%N)
+  psql_bench -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION IF NOT EXISTS pg_prewarm'
+  blocks=$(psql_bench -tAc "SELECT sum(pg_prewarm(c.oid, 'read')) FROM pg_class c
+      WHERE c.relnamespace IN ('public'::regnamespace, 'pg_toast'::regnamespace) AND c.relkind IN ('r', 'i', 't')
+        AND c.relpersistence = 'p'")
+  secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+  log "page cache: read $blocks blocks ($(awk -v b="$blocks" 'BEGIN{printf "%.0f", b*8/1024}') MiB) in $secs s"
+  WARM_NOTE="before each scenario every page of the database's tables and indexes was read through the OS page cache (WARM_CACHE=1, pg_prewarm 'read': $(awk -v b="$blocks" 'BEGIN{printf "%.0f", b*8/1024}') MiB; the last read took $secs s)"
+}
+
 prepare_pass() {
   log "seeding $U users x $T tasks into $BENCH_DB"
   "${TARGET}_seed" > /dev/null
@@ -566,6 +589,7 @@ write_header() {
 - server RSS after start: $RSS_START MiB (VmRSS; peak RSS column = VmHWM so far, summed over the server's processes)
 $(if [ "$KEEP_DB" = 1 ]; then
   echo "- data: $U users x $T tasks and $EVENTS change-feed events per user (bench/seed-growth.sql) in the kept database $BENCH_DB, $GROWTH_NOTE; requests as a random user with its own token"
+  echo "- page cache: ${WARM_NOTE:-not warmed (WARM_CACHE=0): each scenario met what the earlier ones and the kernel had left in memory}"
 else
   echo "- data: $U users x $T tasks, reseeded before each pass ($([ "$TARGET" = go ] && echo bench/seed.sql || echo bench/seed-fastapi.sql)); requests as a random user with its own token"
 fi)
@@ -601,6 +625,7 @@ main() {
   for pass in $(seq 1 "$REPEAT"); do
     prepare_pass
     for sc in "${SCENARIOS[@]}"; do
+      warm_cache
       log "pass $pass: $sc ($DURATION, $CONNS connections)"
       measure wrk "$sc" "$pass"
       # The ceiling right after list, on the same (unchanged) data: this machine's speed drifts
