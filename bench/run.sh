@@ -21,7 +21,7 @@
 #       (1) % of its rows were changed by earlier runs; otherwise remove what earlier runs added and reuse it
 #   EVENTS (10: change-feed events seeded per user, KEEP_DB=1) CHANGES_LIMIT (10) GROWTH_MAINT_MEM (512MB)
 #   WARM_CACHE (1 with KEEP_DB=1, else 0): before each scenario read every page of the database's tables
-#       and indexes into the OS page cache (pg_prewarm 'read'), see warm_cache
+#       and indexes into the OS page cache (pg_prewarm 'read'), see warm_cache; buffers: into shared buffers
 #   LOG_LEVEL (warn: no request logs)  SERVER_ENV ("" : extra VAR=value ... for the server, e.g. DB_MAX_CONNS=8)
 #   U (1000 users) T (100 tasks each)  FILTERED_QUERY (status=pending&sort=-due_date&limit=20)
 #   CEILING (1; 0 = no pgbench)  PGBENCH_JOBS (1)  PGBENCH_MODE (prepared)
@@ -98,7 +98,7 @@ RUN=$HERE/data/$TARGET
 OUT=$HERE/data/results/$LABEL-$(date -u +%Y%m%dT%H%M%S).md
 DUR_S=$(seconds "$DURATION")
 
-SERVER_PID='' LOADGEN_PID='' PEER_COPY='' PG_PID='' SERVER_RC='' FLOOR_PID='' SSE_PID=''
+OUTBOX_OFF=0 SERVER_PID='' LOADGEN_PID='' PEER_COPY='' PG_PID='' SERVER_RC='' FLOOR_PID='' SSE_PID=''
 ROWS=() LATENCY_ROWS=() ERRORS=0 SSE_RESULTS=()
 
 psql_admin() { psql -X -q -v ON_ERROR_STOP=1 "$PG_SERVER/postgres" "$@"; }
@@ -148,6 +148,8 @@ cleanup() {
   if [ -n "$FLOOR_PID" ]; then kill -TERM "$FLOOR_PID" 2>/dev/null; wait "$FLOOR_PID" 2>/dev/null; fi
   if [ -n "$SSE_PID" ]; then kill -TERM "$SSE_PID" 2>/dev/null; wait "$SSE_PID" 2>/dev/null; fi
   stop_server
+  # A run stopped during create-no-outbox must not leave a kept database without its events.
+  [ "$OUTBOX_OFF" = 0 ] || psql -X -q "$DATABASE_URL" -c 'ALTER TABLE tasks ENABLE TRIGGER tasks_outbox'
   [ -z "$PEER_COPY" ] || rm -rf "$PEER_COPY"
   exit "$rc"
 }
@@ -430,6 +432,7 @@ measure_wrk() {
   case "$sc" in
   create-no-outbox)
     load=create
+    OUTBOX_OFF=1
     psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -c 'ALTER TABLE tasks DISABLE TRIGGER tasks_outbox' ;;
   mixed-sse)
     load=mixed
@@ -453,7 +456,7 @@ measure_wrk() {
   s1=$(snapshot)
   SERVER_LATENCY=$(server_latency_row "$sc" "$pass" "$h0" "$(server_histogram)")
   case "$sc" in
-  create-no-outbox) psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -c 'ALTER TABLE tasks ENABLE TRIGGER tasks_outbox' ;;
+  create-no-outbox) psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -c 'ALTER TABLE tasks ENABLE TRIGGER tasks_outbox'; OUTBOX_OFF=0 ;;
   mixed-sse) sse_stop "$tf" "$pass" ;;
   esac
   res=$(grep '^RESULT ' "$out") || { cat "$out" >&2; die "wrk gave no RESULT ($sc)"; }
@@ -535,17 +538,29 @@ measure() {
 # it. This machine's kernel pages out page-cache pages that nothing read for about a minute
 # (DAMON's pageout scheme: bench/RESULTS.md, 2026-12-08), so without it a scenario at 10 M rows ran
 # at the speed of whatever the scenarios of the minute before had left in memory.
+# WARM_CACHE=buffers reads them into shared buffers instead (pg_prewarm's 'buffer' mode), for a
+# cluster whose shared_buffers hold the whole database (shared memory is not paged out here: no swap).
 warm_cache() {
-  [ "$WARM_CACHE" = 1 ] || return 0
-  local t0 blocks secs
+  local mode t0 blocks secs mib
+  case "$WARM_CACHE" in
+  1) mode=read ;;
+  buffers) mode=buffer ;;
+  *) return 0 ;;
+  esac
   t0=$(date +%s.%N)
   psql_bench -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION IF NOT EXISTS pg_prewarm'
-  blocks=$(psql_bench -tAc "SELECT sum(pg_prewarm(c.oid, 'read')) FROM pg_class c
+  blocks=$(psql_bench -tAc "SELECT sum(pg_prewarm(c.oid, '$mode')) FROM pg_class c
       WHERE c.relnamespace IN ('public'::regnamespace, 'pg_toast'::regnamespace) AND c.relkind IN ('r', 'i', 't')
         AND c.relpersistence = 'p'")
   secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
-  log "page cache: read $blocks blocks ($(awk -v b="$blocks" 'BEGIN{printf "%.0f", b*8/1024}') MiB) in $secs s"
-  WARM_NOTE="before each scenario every page of the database's tables and indexes was read through the OS page cache (WARM_CACHE=1, pg_prewarm 'read': $(awk -v b="$blocks" 'BEGIN{printf "%.0f", b*8/1024}') MiB; the last read took $secs s)"
+  mib=$(awk -v b="$blocks" 'BEGIN{printf "%.0f", b*8/1024}')
+  if [ "$mode" = read ]; then
+    log "page cache: read $blocks blocks ($mib MiB) in $secs s"
+    WARM_NOTE="before each scenario every page of the database's tables and indexes was read through the OS page cache (WARM_CACHE=1, pg_prewarm 'read': $mib MiB; the last read took $secs s)"
+  else
+    log "page cache: read $blocks blocks ($mib MiB) into shared buffers ($(psql_bench -tAc 'SHOW shared_buffers')) in $secs s"
+    WARM_NOTE="before each scenario every page of the database's tables and indexes was read into shared buffers (WARM_CACHE=buffers, pg_prewarm 'buffer': $mib MiB, shared_buffers $(psql_bench -tAc 'SHOW shared_buffers'); the last read took $secs s)"
+  fi
 }
 
 prepare_pass() {

@@ -51,6 +51,28 @@ func listQueries(t *testing.T) map[string]string {
 	return queries
 }
 
+// generatedSQL is the SQL of the query sqlc generated as the constant name (listReminders, ...).
+func generatedSQL(t *testing.T, name string) string {
+	t.Helper()
+	file, err := parser.ParseFile(token.NewFileSet(), "../../gen/db/tasks.sql.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sql string
+	ast.Inspect(file, func(n ast.Node) bool {
+		if spec, ok := n.(*ast.ValueSpec); ok && len(spec.Names) == 1 && spec.Names[0].Name == name && len(spec.Values) == 1 {
+			if lit, ok := spec.Values[0].(*ast.BasicLit); ok {
+				sql, _ = strconv.Unquote(lit.Value)
+			}
+		}
+		return true
+	})
+	if sql == "" {
+		t.Fatalf("no %s in gen/db", name)
+	}
+	return sql
+}
+
 // listFamily names a list query's sort column (CreatedAt, Title, ...) and direction.
 var listFamily = regexp.MustCompile(`^listTasksBy(\w+?)(Asc|Desc)$`)
 
@@ -261,28 +283,11 @@ func TestDefaultListIsAnOrderedIndexScan(t *testing.T) {
 	t.Parallel()
 	pool := testdb.New(t)
 	seed(t, pool, 400, 100)
-	file, err := parser.ParseFile(token.NewFileSet(), "../../gen/db/tasks.sql.go", nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sqlOf := map[string]string{}
-	ast.Inspect(file, func(n ast.Node) bool {
-		if spec, ok := n.(*ast.ValueSpec); ok && len(spec.Values) == 1 {
-			if lit, ok := spec.Values[0].(*ast.BasicLit); ok && strings.HasPrefix(spec.Names[0].Name, "listTasksNewest") {
-				sqlOf[spec.Names[0].Name], _ = strconv.Unquote(lit.Value)
-			}
-		}
-		return true
-	})
 	for name, args := range map[string][]any{
 		"listTasksNewestFirst": {"user-7", 21},
 		"listTasksNewestAfter": {"user-7", "2026-11-26T12:00:00.000000Z", "0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e", 21},
 	} {
-		sql, ok := sqlOf[name]
-		if !ok {
-			t.Fatalf("no %s in gen/db", name)
-		}
-		plan := explain(t, context.Background(), pool, "force_generic_plan", sql, args)
+		plan := explain(t, context.Background(), pool, "force_generic_plan", generatedSQL(t, name), args)
 		raw, _ := json.Marshal(plan)
 		if !strings.Contains(string(raw), `"Node Type":"Index Scan"`) || strings.Contains(string(raw), `"Node Type":"Sort"`) {
 			t.Errorf("%s's generic plan is not an ordered index scan: %s", name, raw)
@@ -305,20 +310,7 @@ func TestRemindersPollReadsAPage(t *testing.T) {
 	if _, err := pool.Exec(ctx, "ANALYZE tasks"); err != nil {
 		t.Fatal(err)
 	}
-	file, err := parser.ParseFile(token.NewFileSet(), "../../gen/db/tasks.sql.go", nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sql string
-	ast.Inspect(file, func(n ast.Node) bool {
-		if spec, ok := n.(*ast.ValueSpec); ok && spec.Names[0].Name == "listReminders" {
-			sql, _ = strconv.Unquote(spec.Values[0].(*ast.BasicLit).Value)
-		}
-		return true
-	})
-	if sql == "" {
-		t.Fatal("no listReminders in gen/db")
-	}
+	sql := generatedSQL(t, "listReminders")
 	for page, args := range map[string][]any{
 		"first page":  {"user-7", time.Now(), nil, nil, 21},
 		"second page": {"user-7", time.Now(), "0192f0c1-8a3e-7c2b-9d4e-5f6a7b8c9d0e", "2026-06-01T00:00:00.000000Z", 21},
@@ -445,5 +437,62 @@ func TestSearchesKeepPlansMadeForTheirValues(t *testing.T) {
 	}
 	if generic != 0 || custom != 30 {
 		t.Errorf("30 runs of the prepared list: %d generic plans, %d custom plans; want every one custom", generic, custom)
+	}
+}
+
+// The default list's statements (newest first, the first page and the pages after a cursor) are
+// prepared once and keep one cached plan however many tasks a user has. PostgreSQL prices a
+// generic plan's LIMIT parameter as 10% of the rows it estimates, so at 10,000 tasks a user the
+// generic plan looked 50 times dearer than a plan for the values and every call was planned
+// again (bench/RESULTS.md, 2026-12-08). The largest page (100 tasks and the row that says a next
+// page exists) still comes back whole.
+func TestPlainPagesKeepTheirCachedPlan(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	seed(t, pool, 4, 10000)
+	ctx := context.Background()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	count := func(name string, args ...any) int {
+		t.Helper()
+		rows, err := conn.Query(ctx, name, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := pgx.CollectRows(rows, pgx.RowToMap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got)
+	}
+	for name, cursor := range map[string][]any{
+		"listTasksNewestFirst": nil,
+		"listTasksNewestAfter": {"2100-01-01T00:00:00.000000Z", "ffffffff-ffff-ffff-ffff-ffffffffffff"},
+	} {
+		if _, err := conn.Conn().Prepare(ctx, name, generatedSQL(t, name)); err != nil {
+			t.Fatal(err)
+		}
+		const runs = 20
+		for i := range runs {
+			args := append(append([]any{"user-" + strconv.Itoa(1+i%4)}, cursor...), 21)
+			if n := count(name, args...); n != 21 {
+				t.Fatalf("%s: %d rows, want a page of 21", name, n)
+			}
+		}
+		var generic, custom int
+		if err := conn.QueryRow(ctx, "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = $1", name).Scan(&generic, &custom); err != nil {
+			t.Fatal(err)
+		}
+		// PostgreSQL makes five custom plans before it compares them with the generic one.
+		if generic < runs-5 {
+			t.Errorf("%s at 10,000 tasks a user: %d generic and %d custom plans in %d runs; want the generic plan once PostgreSQL has compared",
+				name, generic, custom, runs)
+		}
+		if n := count(name, append(append([]any{"user-1"}, cursor...), 101)...); n != 101 {
+			t.Errorf("%s: the largest page gave %d rows, want 101", name, n)
+		}
 	}
 }
