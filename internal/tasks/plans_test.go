@@ -399,20 +399,27 @@ func TestSearchReadsItsMatchesNotTheUser(t *testing.T) {
 	}
 }
 
+// connAtScale is a connection to a fresh database in which each of 4 users has 10,000 tasks.
+func connAtScale(t *testing.T) *pgxpool.Conn {
+	t.Helper()
+	pool := testdb.New(t)
+	seed(t, pool, 4, 10000)
+	conn, err := pool.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Release)
+	return conn
+}
+
 // The service's statements are prepared once and run with the values of each request; a search
 // can only use tasks_user_search in a plan made for its values (a generic plan must also serve a
 // list without q). PostgreSQL keeps planning them per value when that is cheaper on average,
 // which holds while searches and plain filtered lists share a statement.
 func TestSearchesKeepPlansMadeForTheirValues(t *testing.T) {
 	t.Parallel()
-	pool := testdb.New(t)
-	seed(t, pool, 4, 10000)
+	conn := connAtScale(t)
 	ctx := context.Background()
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
 	sql := listQueries(t)["listTasksByCreatedAtDesc"]
 	if _, err := conn.Conn().Prepare(ctx, "search", sql); err != nil {
 		t.Fatal(err)
@@ -448,14 +455,8 @@ func TestSearchesKeepPlansMadeForTheirValues(t *testing.T) {
 // page exists) still comes back whole.
 func TestPlainPagesKeepTheirCachedPlan(t *testing.T) {
 	t.Parallel()
-	pool := testdb.New(t)
-	seed(t, pool, 4, 10000)
+	conn := connAtScale(t)
 	ctx := context.Background()
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
 	count := func(name string, args ...any) int {
 		t.Helper()
 		rows, err := conn.Query(ctx, name, args...)
